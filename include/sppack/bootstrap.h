@@ -1,0 +1,13 @@
+/* The runtime finder's source (src/runtime/_sp_bootstrap.py), embedded at
+ * build time and written at the root of stdlib.zip. */
+#ifndef SPPACK_BOOTSTRAP_H
+#define SPPACK_BOOTSTRAP_H
+
+#include <stddef.h>
+
+#define SP_BOOTSTRAP_NAME "_sp_bootstrap.py"
+
+extern const unsigned char sp_bootstrap_py[];
+extern const size_t sp_bootstrap_py_len;
+
+#endif

@@ -1,0 +1,35 @@
+/* Atomic replacement of a set of output files in a directory.
+ *
+ * Everything is written under DIR/.sp-pack-staging-XXXXXX first; only when
+ * all of it is written are the files renamed into place, one rename each,
+ * the manifest last. A failed run removes its staging directory and leaves
+ * the previous outputs as they were; a staging directory left by a killed
+ * run is removed by the next one. */
+#ifndef SPPACK_OUTDIR_H
+#define SPPACK_OUTDIR_H
+
+#include "sppack/error.h"
+#include "sppack/util.h"
+
+typedef struct sp_outdir {
+    char *dir;     /* the output directory */
+    char *stage;   /* its staging directory */
+    sp_strv files; /* relative paths staged, in commit order */
+} sp_outdir;
+
+/* Creates dir if needed and a fresh staging directory inside it. */
+int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err);
+
+/* Staging path for the output rel (creating its parent directories);
+ * records rel for commit. Caller frees. NULL with err set on failure. */
+char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err);
+
+/* Renames every staged file into place in the order staged, then removes
+ * the files of `stale` (relative paths of the previous run's outputs) that
+ * this run did not produce, and the staging directory. */
+int sp_outdir_commit(sp_outdir *od, const sp_strv *stale, sp_error *err);
+
+/* Removes the staging directory; frees od. Safe after commit. */
+void sp_outdir_release(sp_outdir *od);
+
+#endif

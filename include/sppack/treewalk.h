@@ -1,0 +1,42 @@
+/* The tree walker: lists the files under an input root, sorted by their
+ * relative path, applying exclusions and the symlink policy (DESIGN §3):
+ * a link is followed only when its target resolves inside the same root;
+ * a link that dangles, loops or leaves the root is an error naming it. */
+#ifndef SPPACK_TREEWALK_H
+#define SPPACK_TREEWALK_H
+
+#include <stdint.h>
+
+#include "sppack/error.h"
+#include "sppack/util.h"
+
+typedef struct sp_tree_file {
+    char *rel;     /* relative to the root, "/"-separated */
+    char *path;    /* root-joined path to open */
+    uint64_t size;
+} sp_tree_file;
+
+typedef struct sp_tree {
+    sp_tree_file *files;
+    size_t n, cap;
+} sp_tree;
+
+typedef struct sp_walk_opts {
+    const sp_strv *excludes;       /* --exclude globs, may be NULL */
+    const char *const *skip_top;   /* top-level directory names to skip, NULL-terminated */
+    int keep_pycache;              /* 0: __pycache__/ directories are skipped */
+} sp_walk_opts;
+
+void sp_tree_init(sp_tree *t);
+void sp_tree_release(sp_tree *t);
+
+/* Lists every regular file under root. Errors: SP_EINPUT for a missing root,
+ * a bad symlink or a special file; SP_EIO when something cannot be read. */
+int sp_tree_walk(const char *root, const sp_walk_opts *opts, sp_tree *out, sp_error *err);
+
+/* 1 when rel matches one of the globs. A glob holding "/" is matched against
+ * the whole relative path ("*" crosses "/"); one without "/" against each
+ * component's name, so "tests" drops every tests/ directory. */
+int sp_glob_excluded(const sp_strv *globs, const char *rel);
+
+#endif

@@ -1,0 +1,173 @@
+#include "sppack/elfinspect.h"
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sp_elf_is_elf(const void *data, size_t size)
+{
+    return size >= 4 && memcmp(data, ELFMAG, SELFMAG) == 0;
+}
+
+static void info_init(sp_elf_info *info)
+{
+    memset(info, 0, sizeof *info);
+    sp_strv_init(&info->needed);
+    sp_strv_init(&info->pyinit);
+    info->android_api = -1;
+}
+
+void sp_elf_info_release(sp_elf_info *info)
+{
+    sp_strv_release(&info->needed);
+    sp_strv_release(&info->pyinit);
+    free(info->soname);
+    info->soname = NULL;
+}
+
+static void read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, sp_elf_info *info)
+{
+    Elf_Data *d = elf_getdata(scn, NULL);
+    if (!d || sh->sh_entsize == 0)
+        return;
+    size_t count = d->d_size / sh->sh_entsize;
+    for (size_t i = 0; i < count; i++) {
+        GElf_Dyn dyn;
+        if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+            break;
+        const char *s;
+        switch (dyn.d_tag) {
+        case DT_NEEDED:
+            s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
+            if (s)
+                sp_strv_push(&info->needed, s);
+            break;
+        case DT_SONAME:
+            s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
+            if (s && !info->soname)
+                info->soname = sp_xstrdup(s);
+            break;
+        case DT_TEXTREL:
+            info->has_textrel = 1;
+            break;
+        case DT_FLAGS:
+            if (dyn.d_un.d_val & DF_TEXTREL)
+                info->has_textrel = 1;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void read_dynsym(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, sp_elf_info *info)
+{
+    Elf_Data *d = elf_getdata(scn, NULL);
+    if (!d || sh->sh_entsize == 0)
+        return;
+    size_t count = d->d_size / sh->sh_entsize;
+    for (size_t i = 1; i < count; i++) {
+        GElf_Sym sym;
+        if (!gelf_getsym(d, (int)i, &sym))
+            break;
+        if (sym.st_shndx == SHN_UNDEF)
+            continue;
+        int bind = GELF_ST_BIND(sym.st_info);
+        if (bind != STB_GLOBAL && bind != STB_WEAK)
+            continue;
+        const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
+        if (name && strncmp(name, "PyInit_", 7) == 0)
+            sp_strv_push(&info->pyinit, name);
+    }
+}
+
+static void read_notes(Elf_Scn *scn, sp_elf_info *info)
+{
+    Elf_Data *d = elf_getdata(scn, NULL);
+    if (!d)
+        return;
+    size_t off = 0, name_off, desc_off;
+    GElf_Nhdr nh;
+    while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+        const char *name = (const char *)d->d_buf + name_off;
+        if (nh.n_type == 1 && nh.n_namesz == 8 && memcmp(name, "Android", 8) == 0 &&
+            nh.n_descsz >= 4) {
+            const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+            info->android_api = (int)(desc[0] | desc[1] << 8 | desc[2] << 16 | (unsigned)desc[3] << 24);
+        }
+    }
+}
+
+int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info, sp_error *err)
+{
+    info_init(info);
+    if (!sp_elf_is_elf(data, size))
+        return sp_error_set(err, SP_EINPUT, path, "not an ELF file");
+    if (size < EI_NIDENT)
+        return sp_error_set(err, SP_EINPUT, path, "truncated ELF file");
+    const unsigned char *ident = data;
+    info->elf_class = ident[EI_CLASS] == ELFCLASS64 ? 64 : ident[EI_CLASS] == ELFCLASS32 ? 32 : 0;
+    info->little_endian = ident[EI_DATA] == ELFDATA2LSB;
+    if (!info->elf_class)
+        return sp_error_set(err, SP_EINPUT, path, "unknown ELF class %d", ident[EI_CLASS]);
+    if (!info->little_endian)
+        return sp_error_set(err, SP_EINPUT, path, "ELF file is not little-endian");
+
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_memory(data, size);
+    if (!elf)
+        return sp_error_set(err, SP_EINPUT, path, "unreadable ELF file: %s", elf_errmsg(-1));
+    int rc = 0;
+    GElf_Ehdr eh;
+    if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
+        rc = sp_error_set(err, SP_EINPUT, path, "truncated or corrupt ELF header");
+        goto out;
+    }
+    info->type = eh.e_type;
+    info->machine = eh.e_machine;
+
+    size_t phnum = 0;
+    if (elf_getphdrnum(elf, &phnum) == 0) {
+        for (size_t i = 0; i < phnum; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(elf, (int)i, &ph))
+                break;
+            if (ph.p_type != PT_LOAD)
+                continue;
+            info->load_count++;
+            if (info->min_load_align == 0 || ph.p_align < info->min_load_align)
+                info->min_load_align = ph.p_align;
+            if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X))
+                info->has_wx_segment = 1;
+        }
+    }
+
+    size_t shnum = 0;
+    if (elf_getshdrnum(elf, &shnum) == 0 && shnum > 0)
+        info->has_sections = 1;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh))
+            break;
+        if (sh.sh_type == SHT_DYNAMIC)
+            read_dynamic(elf, scn, &sh, info);
+        else if (sh.sh_type == SHT_DYNSYM)
+            read_dynsym(elf, scn, &sh, info);
+        else if (sh.sh_type == SHT_NOTE)
+            read_notes(scn, info);
+    }
+out:
+    elf_end(elf);
+    if (rc)
+        sp_elf_info_release(info);
+    return rc;
+}
+
+int sp_elf_exports_pyinit(const sp_elf_info *info, const char *name)
+{
+    for (size_t i = 0; i < info->pyinit.n; i++)
+        if (strcmp(info->pyinit.v[i] + 7, name) == 0)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,997 @@
+#define _GNU_SOURCE
+#include "sppack/pack.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <stdarg.h>
+#include <xxhash.h>
+
+#include "sppack/bootstrap.h"
+#include "sppack/classify.h"
+#include "sppack/elfinspect.h"
+#include "sppack/mangle.h"
+#include "sppack/outdir.h"
+#include "sppack/treewalk.h"
+#include "sppack/zipwriter.h"
+
+#ifndef SP_PACK_VERSION
+#define SP_PACK_VERSION "0"
+#endif
+
+enum zip_kind { ZIP_STDLIB, ZIP_SITE, ZIP_EXTRACT, ZIP_KINDS };
+static const char *const zip_base[ZIP_KINDS] = {"stdlib", "sitepackages", "extract"};
+static const char *const input_kind_name[] = {"stdlib", "site-packages", "lib"};
+static const char *const stdlib_skip_top[] = {"site-packages", "dist-packages", NULL};
+
+#define MAX_ABIS 8
+
+/* A file destined for a zip, from one ABI's tree. */
+struct pure {
+    int zip;
+    char *name;          /* path inside the zip */
+    int abi;             /* index into plan.abis */
+    uint64_t hash;
+    const unsigned char *data;
+    size_t size;
+    char *source;        /* input file, for messages */
+};
+
+/* An extension module of one ABI. */
+struct module {
+    char *lib;           /* mangled library name */
+    char *module;        /* dotted module name */
+    char *marker;        /* marker path inside its zip */
+    int zip;
+    int abi;
+    char *source;
+    uint64_t hash;
+};
+
+/* A plain shared library (dependency or --lib) of one ABI. */
+struct natlib {
+    char *name;
+    int abi;
+    char *source;
+    uint64_t hash;
+    int from_option;     /* given with --lib */
+};
+
+#define VEC(T)                                                                                     \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+#define VEC_PUSH(vec, item)                                                                        \
+    do {                                                                                           \
+        if ((vec).n == (vec).cap) {                                                                \
+            (vec).cap = (vec).cap ? (vec).cap * 2 : 64;                                            \
+            (vec).v = sp_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);                           \
+        }                                                                                          \
+        (vec).v[(vec).n++] = (item);                                                               \
+    } while (0)
+
+struct input_stats {
+    size_t files;
+    uint64_t bytes;
+    const sp_abi *abi;
+};
+
+struct plan {
+    const sp_pack_opts *opts;
+    const sp_abi *abis[MAX_ABIS];
+    int nabis;
+    VEC(struct pure) pure;
+    VEC(struct module) modules;
+    VEC(struct natlib) natlibs;
+    VEC(sp_map) maps;
+    struct input_stats *stats;
+    sp_strv *warnings;
+    int has_site;
+};
+
+static int abi_index(struct plan *p, const sp_abi *abi)
+{
+    for (int i = 0; i < p->nabis; i++)
+        if (p->abis[i] == abi)
+            return i;
+    p->abis[p->nabis] = abi;
+    return p->nabis++;
+}
+
+static const char *abi_name(const struct plan *p, int i)
+{
+    return p->abis[i]->name;
+}
+
+static void plan_release(struct plan *p)
+{
+    for (size_t i = 0; i < p->pure.n; i++) {
+        free(p->pure.v[i].name);
+        free(p->pure.v[i].source);
+    }
+    for (size_t i = 0; i < p->modules.n; i++) {
+        free(p->modules.v[i].lib);
+        free(p->modules.v[i].module);
+        free(p->modules.v[i].marker);
+        free(p->modules.v[i].source);
+    }
+    for (size_t i = 0; i < p->natlibs.n; i++) {
+        free(p->natlibs.v[i].name);
+        free(p->natlibs.v[i].source);
+    }
+    for (size_t i = 0; i < p->maps.n; i++)
+        sp_map_close(&p->maps.v[i]);
+    free(p->pure.v);
+    free(p->modules.v);
+    free(p->natlibs.v);
+    free(p->maps.v);
+    free(p->stats);
+}
+
+/* Maps a file and keeps the mapping until the plan is released. */
+static int load(struct plan *p, const char *path, const unsigned char **data, size_t *size,
+                sp_error *err)
+{
+    sp_map m;
+    if (sp_map_open(&m, path, err) != 0)
+        return -1;
+    VEC_PUSH(p->maps, m);
+    *data = m.data;
+    *size = m.size;
+    return 0;
+}
+
+static int is_extracted(const sp_pack_opts *o, const char *name)
+{
+    if (!o->extract.n)
+        return 0;
+    const char *slash = strchr(name, '/');
+    char *top = slash ? sp_xstrndup(name, (size_t)(slash - name)) : sp_xstrdup(name);
+    int hit = 0;
+    for (size_t i = 0; i < o->extract.n && !hit; i++)
+        hit = fnmatch(o->extract.v[i], top, 0) == 0;
+    free(top);
+    return hit;
+}
+
+static void add_pure(struct plan *p, int zip, const char *name, int abi, const void *data,
+                     size_t size, const char *source)
+{
+    struct pure e = {zip, sp_xstrdup(name), abi, XXH3_64bits(data, size), data, size,
+                     sp_xstrdup(source)};
+    VEC_PUSH(p->pure, e);
+}
+
+/* One ELF candidate of a tree, before the tree's ABI is known. */
+struct candidate {
+    const sp_tree_file *file;
+    char *name;          /* path relative to the zip root */
+    enum sp_so_name kind;
+    char *stem;
+    int is_module;
+    sp_elf_info info;
+    const unsigned char *data;
+    size_t size;
+};
+
+static int check_machine(const sp_elf_info *info, const sp_abi *abi, const char *path,
+                         sp_error *err)
+{
+    if (info->elf_class == abi->elf_class && info->machine == abi->elf_machine)
+        return 0;
+    const sp_abi *actual = sp_abi_for_elf(info->elf_class, info->machine);
+    return sp_error_set(err, SP_EINPUT, path,
+                        "ELF is %d-bit %s%s%s%s, expected %d-bit %s for %s "
+                        "(built for the wrong ABI?)",
+                        info->elf_class, sp_abi_machine_name(info->machine),
+                        actual ? " (" : "", actual ? actual->name : "", actual ? ")" : "",
+                        abi->elf_class, abi->machine, abi->name);
+}
+
+static int detect_abi(struct candidate *c, size_t n, const char *root, const sp_abi **out,
+                      sp_error *err)
+{
+    const sp_abi *abi = NULL;
+    const char *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].is_module)
+            continue;
+        const sp_abi *a = sp_abi_for_elf(c[i].info.elf_class, c[i].info.machine);
+        if (!a)
+            return sp_error_set(err, SP_EINPUT, c[i].file->path,
+                                "ELF is %d-bit %s, which is no Android ABI", c[i].info.elf_class,
+                                sp_abi_machine_name(c[i].info.machine));
+        if (!abi) {
+            abi = a;
+            first = c[i].file->path;
+        } else if (a != abi) {
+            return sp_error_set(err, SP_EINPUT, root,
+                                "extension modules disagree on the ABI: %s is %s, %s is %s "
+                                "(hint: name it, ABI=%s)",
+                                first, abi->name, c[i].file->path, a->name, root);
+        }
+    }
+    if (!abi)
+        return sp_error_set(err, SP_EINPUT, root,
+                            "no extension module to detect the ABI from (hint: name it, "
+                            "ABI=%s, one of %s)",
+                            root, sp_abi_list());
+    *out = abi;
+    return 0;
+}
+
+static int zip_for_input(const struct plan *p, int kind, const char *name)
+{
+    if (is_extracted(p->opts, name))
+        return ZIP_EXTRACT;
+    return kind == SP_INPUT_STDLIB ? ZIP_STDLIB : ZIP_SITE;
+}
+
+static int read_tree(struct plan *p, size_t idx, sp_error *err)
+{
+    const sp_pack_input *in = &p->opts->inputs[idx];
+    sp_walk_opts wo = {&p->opts->exclude, in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL,
+                       0};
+    sp_tree tree;
+    sp_tree_init(&tree);
+    if (sp_tree_walk(in->path, &wo, &tree, err) != 0) {
+        sp_tree_release(&tree);
+        return -1;
+    }
+    VEC(struct candidate) cands = {0};
+    int rc = 0;
+    for (size_t i = 0; i < tree.n && rc == 0; i++) {
+        const sp_tree_file *f = &tree.files[i];
+        const char *name = f->rel;
+        if (in->kind == SP_INPUT_STDLIB && strncmp(name, "lib-dynload/", 12) == 0)
+            name += 12;
+        const char *slash = strrchr(name, '/');
+        const char *base = slash ? slash + 1 : name;
+        struct candidate c = {f, sp_xstrdup(name), SP_SO_NONE, NULL, 0, {0}, NULL, 0};
+        c.kind = sp_classify_so_name(base, &c.stem);
+        if (load(p, f->path, &c.data, &c.size, err) != 0) {
+            rc = -1;
+        } else if (c.kind != SP_SO_NONE && sp_elf_is_elf(c.data, c.size)) {
+            rc = sp_elf_inspect((void *)c.data, c.size, f->path, &c.info, err);
+            if (rc == 0)
+                c.is_module = c.kind == SP_SO_TAGGED ||
+                              (c.kind == SP_SO_PLAIN && sp_elf_exports_pyinit(&c.info, c.stem));
+        } else if (c.kind == SP_SO_TAGGED) {
+            rc = sp_error_set(err, SP_EINPUT, f->path,
+                              "named like an extension module but is not an ELF file");
+        } else {
+            c.kind = SP_SO_NONE; /* a pure file that happens to end in .so */
+        }
+        p->stats[idx].files++;
+        p->stats[idx].bytes += f->size;
+        if (rc != 0) {
+            free(c.name);
+            free(c.stem);
+            break;
+        }
+        VEC_PUSH(cands, c);
+    }
+
+    const sp_abi *abi = in->abi;
+    if (rc == 0 && !abi)
+        rc = detect_abi(cands.v, cands.n, in->path, &abi, err);
+    int ai = -1;
+    if (rc == 0) {
+        if (p->nabis == MAX_ABIS && !sp_abi_find(abi->name)) /* cannot happen: five ABIs */
+            rc = sp_error_set(err, SP_EUSAGE, in->path, "too many ABIs");
+        else
+            ai = abi_index(p, abi);
+        p->stats[idx].abi = abi;
+    }
+    for (size_t i = 0; i < cands.n && rc == 0; i++) {
+        struct candidate *c = &cands.v[i];
+        int zip = zip_for_input(p, in->kind, c->name);
+        if (c->kind == SP_SO_NONE) {
+            add_pure(p, zip, c->name, ai, c->data, c->size, c->file->path);
+            continue;
+        }
+        rc = check_machine(&c->info, abi, c->file->path, err);
+        if (rc != 0)
+            break;
+        if (c->is_module) {
+            char *module, *mangle_from, *marker;
+            sp_module_names(c->name, c->stem, &module, &mangle_from, &marker);
+            char *lib = sp_mangle(mangle_from);
+            free(mangle_from);
+            if (!lib) {
+                rc = sp_error_set(err, SP_EINPUT, c->file->path,
+                                  "cannot name a library for module '%s' (empty name component)",
+                                  module);
+                free(module);
+                free(marker);
+                break;
+            }
+            /* Markers follow the module's zip (extract.zip for extracted packages). */
+            struct module m = {lib, module, marker, zip, ai, sp_xstrdup(c->file->path),
+                               XXH3_64bits(c->data, c->size)};
+            VEC_PUSH(p->modules, m);
+            add_pure(p, zip, marker, ai, lib, strlen(lib), c->file->path);
+        } else {
+            const char *slash = strrchr(c->name, '/');
+            const char *base = slash ? slash + 1 : c->name;
+            if (!sp_is_android_lib_name(base)) {
+                rc = sp_error_set(err, SP_EINPUT, c->file->path,
+                                  "shared library name is not lib*.so, which Android does not "
+                                  "install (hint: rename it and the DT_NEEDED entries naming "
+                                  "it, or --exclude '%s')",
+                                  c->file->rel);
+                break;
+            }
+            struct natlib l = {sp_xstrdup(base), ai, sp_xstrdup(c->file->path),
+                               XXH3_64bits(c->data, c->size), 0};
+            VEC_PUSH(p->natlibs, l);
+        }
+    }
+    for (size_t i = 0; i < cands.n; i++) {
+        free(cands.v[i].name);
+        free(cands.v[i].stem);
+        sp_elf_info_release(&cands.v[i].info);
+    }
+    free(cands.v);
+    sp_tree_release(&tree);
+    return rc;
+}
+
+static int read_lib(struct plan *p, size_t idx, const char *path, const sp_abi *given,
+                    sp_error *err)
+{
+    const unsigned char *data;
+    size_t size;
+    if (load(p, path, &data, &size, err) != 0)
+        return -1;
+    p->stats[idx].files++;
+    p->stats[idx].bytes += size;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!sp_elf_is_elf(data, size))
+        return sp_error_set(err, SP_EINPUT, path, "--lib: not an ELF shared library");
+    sp_elf_info info;
+    if (sp_elf_inspect((void *)data, size, path, &info, err) != 0)
+        return -1;
+    const sp_abi *abi = given ? given : sp_abi_for_elf(info.elf_class, info.machine);
+    int rc = 0;
+    if (!abi)
+        rc = sp_error_set(err, SP_EINPUT, path, "ELF is %d-bit %s, which is no Android ABI",
+                          info.elf_class, sp_abi_machine_name(info.machine));
+    else
+        rc = check_machine(&info, abi, path, err);
+    sp_elf_info_release(&info);
+    if (rc != 0)
+        return rc;
+    if (!sp_is_android_lib_name(base))
+        return sp_error_set(err, SP_EINPUT, path,
+                            "library name is not lib*.so, which Android does not install "
+                            "(hint: rename it)");
+    if (!p->stats[idx].abi)
+        p->stats[idx].abi = abi;
+    struct natlib l = {sp_xstrdup(base), abi_index(p, abi), sp_xstrdup(path),
+                       XXH3_64bits(data, size), 1};
+    VEC_PUSH(p->natlibs, l);
+    return 0;
+}
+
+static int read_lib_input(struct plan *p, size_t idx, sp_error *err)
+{
+    const sp_pack_input *in = &p->opts->inputs[idx];
+    /* One file, or a directory of libraries. */
+    struct stat st;
+    if (stat(in->path, &st) != 0)
+        return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, in->path,
+                            "--lib: %s", strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return read_lib(p, idx, in->path, in->abi, err);
+    sp_tree tree;
+    sp_tree_init(&tree);
+    int rc = sp_tree_walk(in->path, NULL, &tree, err);
+    if (rc == 0) {
+        for (size_t i = 0; i < tree.n && rc == 0; i++)
+            rc = read_lib(p, idx, tree.files[i].path, in->abi, err);
+        if (rc == 0 && tree.n == 0)
+            rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
+    }
+    sp_tree_release(&tree);
+    return rc;
+}
+
+/* ---- union over ABIs ---------------------------------------------------------------------- */
+
+static const struct plan *sort_plan; /* qsort has no context argument; set only while sorting */
+
+static int cmp_pure(const void *a, const void *b)
+{
+    const struct pure *x = a, *y = b;
+    if (x->zip != y->zip)
+        return x->zip - y->zip;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    if (c)
+        return c;
+    return strcmp(x->source, y->source);
+}
+
+static int cmp_module(const void *a, const void *b)
+{
+    const struct module *x = a, *y = b;
+    int c = strcmp(x->lib, y->lib);
+    if (c)
+        return c;
+    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    if (c)
+        return c;
+    return strcmp(x->source, y->source);
+}
+
+static int cmp_natlib(const void *a, const void *b)
+{
+    const struct natlib *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    if (c)
+        return c;
+    return strcmp(x->source, y->source);
+}
+
+static int cmp_abi_ptr(const void *a, const void *b)
+{
+    return strcmp((*(const sp_abi *const *)a)->name, (*(const sp_abi *const *)b)->name);
+}
+
+/* Output entry of a zip: points into a struct pure or the bootstrap. */
+struct zentry {
+    const char *name;
+    const unsigned char *data;
+    size_t size;
+};
+
+struct zip_out {
+    VEC(struct zentry) entries;
+};
+
+/* Where each pure entry goes: out[zip][0] the common zip, out[zip][1+abi] overlays. */
+struct layout {
+    struct zip_out out[ZIP_KINDS][1 + MAX_ABIS];
+    cJSON *overlaid; /* [{"zip","path","abis":[...]}] */
+};
+
+static void warn(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct plan *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    sp_strv_push_owned(p->warnings, s);
+}
+
+static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
+{
+    sort_plan = p;
+    qsort(p->pure.v, p->pure.n, sizeof *p->pure.v, cmp_pure);
+    sort_plan = NULL;
+    lay->overlaid = cJSON_CreateArray();
+    size_t i = 0;
+    while (i < p->pure.n) {
+        size_t j = i + 1;
+        while (j < p->pure.n && p->pure.v[j].zip == p->pure.v[i].zip &&
+               strcmp(p->pure.v[j].name, p->pure.v[i].name) == 0)
+            j++;
+        /* Same path twice in one ABI (two trees, or a marker over a file). */
+        for (size_t k = i + 1; k < j; k++) {
+            struct pure *a = &p->pure.v[k - 1], *b = &p->pure.v[k];
+            if (a->abi == b->abi && a->hash != b->hash)
+                return sp_error_set(err, SP_EINPUT, b->source,
+                                    "conflicts with %s: both become %s/%s for %s", a->source,
+                                    zip_base[a->zip], a->name, abi_name(p, a->abi));
+        }
+        int same = 1;
+        for (size_t k = i + 1; k < j; k++)
+            if (p->pure.v[k].hash != p->pure.v[i].hash)
+                same = 0;
+        struct pure *e = &p->pure.v[i];
+        if (e->zip == ZIP_STDLIB && strcmp(e->name, SP_BOOTSTRAP_NAME) == 0)
+            return sp_error_set(err, SP_EINPUT, e->source,
+                                "collides with sp-pack's own %s (hint: --exclude it)",
+                                SP_BOOTSTRAP_NAME);
+        if (same) {
+            struct zentry z = {e->name, e->data, e->size};
+            VEC_PUSH(lay->out[e->zip][0].entries, z);
+        } else {
+            if (p->opts->strict)
+                return sp_error_set(err, SP_EINPUT, p->pure.v[i + 1 < j ? i + 1 : i].source,
+                                    "differs from %s (%s/%s differs between ABIs; --strict "
+                                    "forbids overlays)",
+                                    e->source, zip_base[e->zip], e->name);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "zip", zip_base[e->zip]);
+            cJSON_AddStringToObject(o, "path", e->name);
+            cJSON *abis = cJSON_AddArrayToObject(o, "abis");
+            int last_abi = -1;
+            for (size_t k = i; k < j; k++) {
+                struct pure *x = &p->pure.v[k];
+                if (x->abi == last_abi)
+                    continue; /* identical duplicate within an ABI */
+                last_abi = x->abi;
+                struct zentry z = {x->name, x->data, x->size};
+                VEC_PUSH(lay->out[x->zip][1 + x->abi].entries, z);
+                cJSON_AddItemToArray(abis, cJSON_CreateString(abi_name(p, x->abi)));
+            }
+            cJSON_AddItemToArray(lay->overlaid, o);
+        }
+        i = j;
+    }
+    return 0;
+}
+
+static int check_modules(struct plan *p, cJSON *jmods, sp_error *err)
+{
+    sort_plan = p;
+    qsort(p->modules.v, p->modules.n, sizeof *p->modules.v, cmp_module);
+    qsort(p->natlibs.v, p->natlibs.n, sizeof *p->natlibs.v, cmp_natlib);
+    sort_plan = NULL;
+    size_t i = 0;
+    while (i < p->modules.n) {
+        size_t j = i + 1;
+        while (j < p->modules.n && strcmp(p->modules.v[j].lib, p->modules.v[i].lib) == 0)
+            j++;
+        struct module *m = &p->modules.v[i];
+        for (size_t k = i + 1; k < j; k++) {
+            struct module *x = &p->modules.v[k];
+            if (x->abi == p->modules.v[k - 1].abi || strcmp(x->marker, m->marker) != 0 ||
+                x->zip != m->zip)
+                return sp_error_set(err, SP_EINPUT, x->source,
+                                    "module '%s' and module '%s' (%s) both map to library %s",
+                                    x->module, p->modules.v[k - 1].module,
+                                    p->modules.v[k - 1].source, x->lib);
+        }
+        /* Against plain libraries of any ABI. */
+        for (size_t k = 0; k < p->natlibs.n; k++)
+            if (strcmp(p->natlibs.v[k].name, m->lib) == 0)
+                return sp_error_set(err, SP_EINPUT, p->natlibs.v[k].source,
+                                    "library %s collides with extension module '%s' from %s",
+                                    m->lib, m->module, m->source);
+        size_t present = j - i;
+        if ((int)present < p->nabis) {
+            sp_buf missing;
+            sp_buf_init(&missing);
+            for (int a = 0; a < p->nabis; a++) {
+                int found = 0;
+                for (size_t k = i; k < j; k++)
+                    found |= p->modules.v[k].abi == a;
+                if (!found)
+                    sp_buf_addf(&missing, "%s%s", missing.len ? ", " : "", abi_name(p, a));
+            }
+            if (p->opts->strict) {
+                int rc = sp_error_set(err, SP_EINPUT, m->source,
+                                      "extension module '%s' is missing for %s (--strict)",
+                                      m->module, missing.data);
+                sp_buf_release(&missing);
+                return rc;
+            }
+            warn(p, "%s: extension module '%s' is missing for %s; its marker names nothing there",
+                 m->source, m->module, missing.data);
+            sp_buf_release(&missing);
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", m->module);
+        cJSON_AddStringToObject(o, "lib", m->lib);
+        cJSON_AddStringToObject(o, "zip", zip_base[m->zip]);
+        cJSON_AddStringToObject(o, "marker", m->marker);
+        cJSON *abis = cJSON_AddArrayToObject(o, "abis");
+        for (size_t k = i; k < j; k++)
+            cJSON_AddItemToArray(abis, cJSON_CreateString(abi_name(p, p->modules.v[k].abi)));
+        cJSON_AddItemToArray(jmods, o);
+        i = j;
+    }
+    /* Plain libraries: one name per ABI, identical bytes when given twice. */
+    for (size_t k = 1; k < p->natlibs.n; k++) {
+        struct natlib *a = &p->natlibs.v[k - 1], *b = &p->natlibs.v[k];
+        if (a->abi == b->abi && strcmp(a->name, b->name) == 0 && a->hash != b->hash)
+            return sp_error_set(err, SP_EINPUT, b->source,
+                                "library %s differs from %s, which has the same name for %s",
+                                b->name, a->source, abi_name(p, a->abi));
+    }
+    return 0;
+}
+
+/* ---- outputs -------------------------------------------------------------------------------- */
+
+static int cmp_zentry(const void *a, const void *b)
+{
+    return strcmp(((const struct zentry *)a)->name, ((const struct zentry *)b)->name);
+}
+
+/* Adds "a/", "a/b/" for every entry "a/b/c" not already present. */
+static void add_directory_entries(struct zip_out *z, sp_strv *owned)
+{
+    size_t n = z->entries.n;
+    sp_strv dirs;
+    sp_strv_init(&dirs);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = z->entries.v[i].name;
+        for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/'))
+            sp_strv_push_owned(&dirs, sp_xstrndup(name, (size_t)(s - name + 1)));
+    }
+    sp_strv_sort(&dirs);
+    for (size_t i = 0; i < dirs.n; i++) {
+        if (i > 0 && strcmp(dirs.v[i], dirs.v[i - 1]) == 0)
+            continue;
+        sp_strv_push(owned, dirs.v[i]);
+        struct zentry d = {owned->v[owned->n - 1], NULL, 0};
+        VEC_PUSH(z->entries, d);
+    }
+    sp_strv_release(&dirs);
+    qsort(z->entries.v, z->entries.n, sizeof *z->entries.v, cmp_zentry);
+}
+
+static int hash_file(const char *path, char hex[17], uint64_t *size, sp_error *err)
+{
+    sp_map m;
+    if (sp_map_open(&m, path, err) != 0)
+        return -1;
+    sp_xxh3_hex(m.data, m.size, hex);
+    *size = m.size;
+    sp_map_close(&m);
+    return 0;
+}
+
+static void add_output(cJSON *outputs, const char *rel, uint64_t size, const char *hex,
+                       const char *abi)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", rel);
+    cJSON_AddNumberToObject(o, "size", (double)size);
+    cJSON_AddStringToObject(o, "xxh3", hex);
+    if (abi)
+        cJSON_AddStringToObject(o, "abi", abi);
+    cJSON_AddItemToArray(outputs, o);
+}
+
+static int write_zip(sp_outdir *od, const char *rel, struct zip_out *z, cJSON *outputs,
+                     const char *abi, sp_error *err)
+{
+    char *path = sp_outdir_stage(od, rel, err);
+    if (!path)
+        return -1;
+    sp_strv dirnames;
+    sp_strv_init(&dirnames);
+    add_directory_entries(z, &dirnames);
+    sp_zipw *zw;
+    int rc = sp_zipw_open(&zw, path, err);
+    for (size_t i = 0; i < z->entries.n && rc == 0; i++) {
+        const struct zentry *e = &z->entries.v[i];
+        size_t n = strlen(e->name);
+        if (n && e->name[n - 1] == '/')
+            rc = sp_zipw_add_dir(zw, e->name, err);
+        else
+            rc = sp_zipw_add_stored(zw, e->name, e->data, e->size, 0, err);
+    }
+    if (rc == 0)
+        rc = sp_zipw_close(zw, err);
+    else
+        sp_zipw_abort(zw);
+    if (rc == 0) {
+        char hex[17];
+        uint64_t size;
+        rc = hash_file(path, hex, &size, err);
+        if (rc == 0) {
+            add_output(outputs, rel, size, hex, abi);
+            cJSON *last = cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1);
+            cJSON_AddNumberToObject(last, "entries", (double)z->entries.n);
+        }
+    }
+    sp_strv_release(&dirnames);
+    free(path);
+    return rc;
+}
+
+static int copy_lib(sp_outdir *od, const struct plan *p, int abi, const char *name,
+                    const char *source, uint64_t hash, cJSON *outputs, sp_error *err)
+{
+    char *rel = sp_xasprintf("jniLibs/%s/%s", abi_name(p, abi), name);
+    char *path = sp_outdir_stage(od, rel, err);
+    int rc = path ? sp_copy_file(source, path, err) : -1;
+    if (rc == 0) {
+        char hex[17];
+        sp_u64_hex(hash, hex);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            rc = sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
+        else
+            add_output(outputs, rel, (uint64_t)st.st_size, hex, abi_name(p, abi));
+    }
+    free(path);
+    free(rel);
+    return rc;
+}
+
+static void read_previous_outputs(const char *out_dir, sp_strv *stale)
+{
+    char *mpath = sp_path_join(out_dir, SP_MANIFEST_NAME);
+    sp_map m;
+    if (sp_map_open(&m, mpath, NULL) == 0) {
+        cJSON *j = cJSON_ParseWithLength((const char *)m.data, m.size);
+        cJSON *outs = cJSON_GetObjectItemCaseSensitive(j, "outputs");
+        cJSON *o;
+        cJSON_ArrayForEach(o, outs)
+        {
+            cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+            if (cJSON_IsString(path))
+                sp_strv_push(stale, path->valuestring);
+        }
+        cJSON_Delete(j);
+        sp_map_close(&m);
+    }
+    free(mpath);
+}
+
+static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir, cJSON *manifest,
+                         sp_error *err)
+{
+    sp_outdir od;
+    if (sp_outdir_begin(&od, out_dir, err) != 0) {
+        sp_outdir_release(&od);
+        return -1;
+    }
+    cJSON *outputs = cJSON_AddArrayToObject(manifest, "outputs");
+    int rc = 0;
+    /* Libraries, per ABI in name order (both lists are sorted by name). */
+    for (int a = 0; a < p->nabis && rc == 0; a++) {
+        size_t mi = 0, li = 0;
+        while (rc == 0 && (mi < p->modules.n || li < p->natlibs.n)) {
+            while (mi < p->modules.n && p->modules.v[mi].abi != a)
+                mi++;
+            while (li < p->natlibs.n && (p->natlibs.v[li].abi != a ||
+                                         (li > 0 && p->natlibs.v[li - 1].abi == a &&
+                                          strcmp(p->natlibs.v[li - 1].name,
+                                                 p->natlibs.v[li].name) == 0)))
+                li++;
+            int take_mod = mi < p->modules.n &&
+                           (li >= p->natlibs.n ||
+                            strcmp(p->modules.v[mi].lib, p->natlibs.v[li].name) < 0);
+            if (take_mod) {
+                struct module *m = &p->modules.v[mi++];
+                rc = copy_lib(&od, p, a, m->lib, m->source, m->hash, outputs, err);
+            } else if (li < p->natlibs.n) {
+                struct natlib *l = &p->natlibs.v[li++];
+                rc = copy_lib(&od, p, a, l->name, l->source, l->hash, outputs, err);
+            }
+        }
+    }
+    /* Zips: common ones, then overlays. */
+    static const struct zentry bootstrap = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, 0};
+    struct zentry boot = bootstrap;
+    boot.size = sp_bootstrap_py_len;
+    VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot);
+    for (int z = 0; z < ZIP_KINDS && rc == 0; z++) {
+        for (int slot = 0; slot <= p->nabis && rc == 0; slot++) {
+            struct zip_out *zo = &lay->out[z][slot];
+            int wanted = zo->entries.n > 0 || (slot == 0 && z == ZIP_STDLIB) ||
+                         (slot == 0 && z == ZIP_SITE && p->has_site);
+            if (!wanted)
+                continue;
+            char *rel = slot == 0 ? sp_xasprintf("assets/%s.zip", zip_base[z])
+                                  : sp_xasprintf("assets/%s-%s.zip", zip_base[z],
+                                                 abi_name(p, slot - 1));
+            rc = write_zip(&od, rel, zo, outputs, slot ? abi_name(p, slot - 1) : NULL, err);
+            free(rel);
+        }
+    }
+    if (rc == 0) {
+        char *mpath = sp_outdir_stage(&od, SP_MANIFEST_NAME, err);
+        char *text = mpath ? cJSON_Print(manifest) : NULL;
+        if (!mpath)
+            rc = -1;
+        else {
+            sp_buf b;
+            sp_buf_init(&b);
+            sp_buf_adds(&b, text);
+            sp_buf_adds(&b, "\n");
+            rc = sp_write_file(mpath, b.data, b.len, err);
+            sp_buf_release(&b);
+        }
+        free(text);
+        free(mpath);
+    }
+    if (rc == 0) {
+        sp_strv stale;
+        sp_strv_init(&stale);
+        read_previous_outputs(out_dir, &stale);
+        rc = sp_outdir_commit(&od, &stale, err);
+        sp_strv_release(&stale);
+    }
+    sp_outdir_release(&od);
+    return rc;
+}
+
+/* ---- the whole run ------------------------------------------------------------------------ */
+
+void sp_pack_opts_init(sp_pack_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sp_strv_init(&o->extract);
+    sp_strv_init(&o->exclude);
+    o->page_size = 16384;
+}
+
+void sp_pack_opts_release(sp_pack_opts *o)
+{
+    for (size_t i = 0; i < o->ninputs; i++)
+        free(o->inputs[i].path);
+    free(o->inputs);
+    sp_strv_release(&o->extract);
+    sp_strv_release(&o->exclude);
+    o->inputs = NULL;
+    o->ninputs = 0;
+}
+
+void sp_pack_opts_add_input(sp_pack_opts *o, int kind, const sp_abi *abi, const char *path)
+{
+    o->inputs = sp_xrealloc(o->inputs, (o->ninputs + 1) * sizeof *o->inputs);
+    o->inputs[o->ninputs].kind = kind;
+    o->inputs[o->ninputs].abi = abi;
+    o->inputs[o->ninputs].path = sp_xstrdup(path);
+    o->ninputs++;
+}
+
+void sp_pack_result_release(sp_pack_result *res)
+{
+    cJSON_Delete(res->manifest);
+    res->manifest = NULL;
+    sp_strv_release(&res->warnings);
+}
+
+static int check_out_dir(const sp_pack_opts *o, const char *out_dir, sp_error *err)
+{
+    char *out_real = sp_realpath_lenient(out_dir);
+    if (!out_real)
+        return sp_error_set(err, SP_EIO, out_dir, "cannot resolve: %s", strerror(errno));
+    int rc = 0;
+    for (size_t i = 0; i < o->ninputs && rc == 0; i++) {
+        char *in_real = realpath(o->inputs[i].path, NULL);
+        if (!in_real)
+            continue; /* reported when the input is read */
+        if (sp_path_is_within(out_real, in_real))
+            rc = sp_error_set(err, SP_EUSAGE, out_dir,
+                              "output directory is inside the input %s (hint: --out elsewhere)",
+                              o->inputs[i].path);
+        else if (o->inputs[i].kind != SP_INPUT_LIB && sp_path_is_within(in_real, out_real))
+            rc = sp_error_set(err, SP_EUSAGE, out_dir,
+                              "output directory contains the input %s (hint: --out elsewhere)",
+                              o->inputs[i].path);
+        free(in_real);
+    }
+    free(out_real);
+    return rc;
+}
+
+int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err)
+{
+    res->manifest = NULL;
+    sp_strv_init(&res->warnings);
+    int has_stdlib = 0;
+    for (size_t i = 0; i < opts->ninputs; i++)
+        has_stdlib |= opts->inputs[i].kind == SP_INPUT_STDLIB;
+    if (!has_stdlib)
+        return sp_error_set(err, SP_EUSAGE, NULL, "pack needs at least one --stdlib DIR");
+    if (check_out_dir(opts, out_dir, err) != 0)
+        return -1;
+
+    struct plan p;
+    memset(&p, 0, sizeof p);
+    p.opts = opts;
+    p.warnings = &res->warnings;
+    p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
+    struct layout lay;
+    memset(&lay, 0, sizeof lay);
+    cJSON *manifest = cJSON_CreateObject();
+    int rc = 0;
+
+    /* Trees first (they fix the ABIs), --lib inputs after. */
+    for (size_t i = 0; i < opts->ninputs && rc == 0; i++) {
+        if (opts->inputs[i].kind == SP_INPUT_LIB)
+            continue;
+        p.has_site |= opts->inputs[i].kind == SP_INPUT_SITE;
+        rc = read_tree(&p, i, err);
+    }
+    for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
+        if (opts->inputs[i].kind == SP_INPUT_LIB)
+            rc = read_lib_input(&p, i, err);
+
+    /* ABIs in name order, so output never depends on argument order. */
+    const sp_abi *by_input[MAX_ABIS];
+    memcpy(by_input, p.abis, sizeof by_input);
+    qsort(p.abis, (size_t)p.nabis, sizeof *p.abis, cmp_abi_ptr);
+    int remap[MAX_ABIS];
+    for (int a = 0; a < p.nabis; a++)
+        for (int b = 0; b < p.nabis; b++)
+            if (p.abis[b] == by_input[a])
+                remap[a] = b;
+    for (size_t i = 0; i < p.pure.n; i++)
+        p.pure.v[i].abi = remap[p.pure.v[i].abi];
+    for (size_t i = 0; i < p.modules.n; i++)
+        p.modules.v[i].abi = remap[p.modules.v[i].abi];
+    for (size_t i = 0; i < p.natlibs.n; i++)
+        p.natlibs.v[i].abi = remap[p.natlibs.v[i].abi];
+
+    /* Every ABI needs its stdlib. */
+    for (int a = 0; a < p.nabis && rc == 0; a++) {
+        int found = 0;
+        for (size_t i = 0; i < opts->ninputs; i++)
+            found |= opts->inputs[i].kind == SP_INPUT_STDLIB && p.stats[i].abi == p.abis[a];
+        if (!found)
+            for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
+                if (p.stats[i].abi == p.abis[a])
+                    rc = sp_error_set(err, SP_EINPUT, opts->inputs[i].path,
+                                      "is for %s, but no --stdlib is (hint: --stdlib %s=DIR)",
+                                      p.abis[a]->name, p.abis[a]->name);
+    }
+
+    cJSON_AddStringToObject(manifest, "tool", "sp-pack");
+    cJSON_AddStringToObject(manifest, "version", SP_PACK_VERSION);
+    cJSON_AddNumberToObject(manifest, "format", 1);
+    cJSON_AddNumberToObject(manifest, "page_size", opts->page_size);
+    cJSON *jabis = cJSON_AddArrayToObject(manifest, "abis");
+    for (int a = 0; a < p.nabis; a++)
+        cJSON_AddItemToArray(jabis, cJSON_CreateString(p.abis[a]->name));
+    cJSON *jinputs = cJSON_AddArrayToObject(manifest, "inputs");
+    for (size_t i = 0; i < opts->ninputs; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", input_kind_name[opts->inputs[i].kind]);
+        cJSON_AddStringToObject(o, "abi", p.stats[i].abi ? p.stats[i].abi->name : "");
+        cJSON_AddStringToObject(o, "path", opts->inputs[i].path);
+        cJSON_AddNumberToObject(o, "files", (double)p.stats[i].files);
+        cJSON_AddNumberToObject(o, "bytes", (double)p.stats[i].bytes);
+        cJSON_AddItemToArray(jinputs, o);
+    }
+    cJSON *jmods = cJSON_AddArrayToObject(manifest, "modules");
+
+    if (rc == 0)
+        rc = check_modules(&p, jmods, err);
+    if (rc == 0)
+        rc = unite_pure(&p, &lay, err);
+    if (rc == 0) {
+        cJSON *jlibs = cJSON_AddArrayToObject(manifest, "libraries");
+        for (size_t i = 0; i < p.natlibs.n; i++) {
+            struct natlib *l = &p.natlibs.v[i];
+            if (i > 0 && strcmp(p.natlibs.v[i - 1].name, l->name) == 0 &&
+                p.natlibs.v[i - 1].abi == l->abi)
+                continue;
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", l->name);
+            cJSON_AddStringToObject(o, "abi", abi_name(&p, l->abi));
+            cJSON_AddStringToObject(o, "from", l->from_option ? "lib" : "tree");
+            cJSON_AddItemToArray(jlibs, o);
+        }
+        cJSON_AddItemToObject(manifest, "overlaid", lay.overlaid);
+        lay.overlaid = NULL;
+        rc = write_outputs(&p, &lay, out_dir, manifest, err);
+    }
+
+    cJSON_Delete(lay.overlaid);
+    for (int z = 0; z < ZIP_KINDS; z++)
+        for (int s = 0; s <= MAX_ABIS; s++)
+            free(lay.out[z][s].entries.v);
+    plan_release(&p);
+    if (rc != 0) {
+        cJSON_Delete(manifest);
+        return rc;
+    }
+    res->manifest = manifest;
+    return 0;
+}

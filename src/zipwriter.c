@@ -1,0 +1,262 @@
+#include "sppack/zipwriter.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "sppack/util.h"
+
+#define LOCAL_SIG 0x04034b50u
+#define CENTRAL_SIG 0x02014b50u
+#define END_SIG 0x06054b50u
+#define LOCAL_HEADER_SIZE 30u
+#define FLAG_UTF8 0x0800u
+#define UNIX_FILE_MODE 0100644u
+#define UNIX_DIR_MODE 040755u
+#define LIMIT_32 0xFFFFFFFFull
+
+struct sp_zipw {
+    FILE *f;
+    char *path;
+    uint64_t off;
+    uint16_t date, time;
+    sp_buf central;     /* central directory records, written at close */
+    uint32_t count;
+    int failed;
+};
+
+int sp_zip_dos_time(uint16_t *dos_date, uint16_t *dos_time, sp_error *err)
+{
+    *dos_date = (0 << 9) | (1 << 5) | 1; /* 1980-01-01 */
+    *dos_time = 0;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(sde, &end, 10);
+    if (errno || *end || v < 0)
+        return sp_error_set(err, SP_EUSAGE, NULL,
+                            "SOURCE_DATE_EPOCH must be a non-negative integer, not '%s'", sde);
+    time_t t = (time_t)v;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return sp_error_set(err, SP_EUSAGE, NULL, "SOURCE_DATE_EPOCH out of range: %s", sde);
+    int year = tm.tm_year + 1900;
+    if (year < 1980)
+        return 0;
+    if (year > 2107) {
+        year = 2107;
+        tm.tm_mon = 11;
+        tm.tm_mday = 31;
+        tm.tm_hour = 23;
+        tm.tm_min = 59;
+        tm.tm_sec = 58;
+    }
+    *dos_date = (uint16_t)(((year - 1980) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
+    *dos_time = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+    return 0;
+}
+
+int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err)
+{
+    *out = NULL;
+    uint16_t d, t;
+    if (sp_zip_dos_time(&d, &t, err) != 0)
+        return -1;
+    FILE *f = fopen(path, "wbe");
+    if (!f)
+        return sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    sp_zipw *zw = sp_xcalloc(1, sizeof *zw);
+    zw->f = f;
+    zw->path = sp_xstrdup(path);
+    zw->date = d;
+    zw->time = t;
+    sp_buf_init(&zw->central);
+    *out = zw;
+    return 0;
+}
+
+uint64_t sp_zipw_offset(const sp_zipw *zw)
+{
+    return zw->off;
+}
+
+static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
+{
+    if (n && fwrite(p, 1, n, zw->f) != n) {
+        zw->failed = 1;
+        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    }
+    zw->off += n;
+    return 0;
+}
+
+static int name_is_ascii(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p >= 0x80)
+            return 0;
+    return 1;
+}
+
+static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
+                     const void *data, uint64_t csize, uint64_t usize, unsigned align,
+                     uint32_t mode, sp_error *err)
+{
+    size_t nlen = strlen(name);
+    if (zw->failed)
+        return sp_error_set(err, SP_EIO, zw->path, "earlier write failed");
+    if (nlen == 0 || nlen > 0xFFFF)
+        return sp_error_set(err, SP_EINPUT, name, "entry name length %zu not allowed in a zip", nlen);
+    if (zw->count >= SP_ZIP_MAX_ENTRIES)
+        return sp_error_set(err, SP_EINPUT, zw->path,
+                            "more than %u entries: Android rejects ZIP64 archives",
+                            SP_ZIP_MAX_ENTRIES);
+    if (csize >= LIMIT_32 || usize >= LIMIT_32 || zw->off >= LIMIT_32)
+        return sp_error_set(err, SP_EINPUT, name,
+                            "entry or archive over 4 GiB: Android rejects ZIP64 archives");
+
+    /* Alignment record: id, size, alignment value, zero padding. */
+    unsigned char extra[4 + 2 + 65536];
+    size_t elen = 0;
+    uint64_t data_off = zw->off + LOCAL_HEADER_SIZE + nlen;
+    if (align > 1 && data_off % align != 0) {
+        uint64_t min = data_off + 6;
+        uint64_t pad = (align - min % align) % align;
+        elen = 6 + (size_t)pad;
+        if (elen > 0xFFFF)
+            return sp_error_set(err, SP_EUSAGE, name, "alignment %u too large", align);
+        memset(extra, 0, elen);
+        extra[0] = SP_ZIP_ALIGN_EXTRA_ID & 0xFF;
+        extra[1] = SP_ZIP_ALIGN_EXTRA_ID >> 8;
+        extra[2] = (unsigned char)((elen - 4) & 0xFF);
+        extra[3] = (unsigned char)((elen - 4) >> 8);
+        extra[4] = (unsigned char)(align & 0xFF);
+        extra[5] = (unsigned char)((align >> 8) & 0xFF);
+    }
+
+    uint16_t flags = name_is_ascii(name) ? 0 : FLAG_UTF8;
+    uint16_t needed = method == 0 && name[nlen - 1] != '/' ? 10 : 20;
+    uint64_t header_off = zw->off;
+
+    sp_buf h;
+    sp_buf_init(&h);
+    sp_buf_put32(&h, LOCAL_SIG);
+    sp_buf_put16(&h, needed);
+    sp_buf_put16(&h, flags);
+    sp_buf_put16(&h, method);
+    sp_buf_put16(&h, zw->time);
+    sp_buf_put16(&h, zw->date);
+    sp_buf_put32(&h, crc);
+    sp_buf_put32(&h, (uint32_t)csize);
+    sp_buf_put32(&h, (uint32_t)usize);
+    sp_buf_put16(&h, (uint16_t)nlen);
+    sp_buf_put16(&h, (uint16_t)elen);
+    sp_buf_add(&h, name, nlen);
+    sp_buf_add(&h, extra, elen);
+    int rc = write_bytes(zw, h.data, h.len, err);
+    sp_buf_release(&h);
+    if (rc == 0)
+        rc = write_bytes(zw, data, (size_t)csize, err);
+    if (rc != 0)
+        return rc;
+    if (zw->off >= LIMIT_32)
+        return sp_error_set(err, SP_EINPUT, zw->path,
+                            "archive over 4 GiB: Android rejects ZIP64 archives");
+
+    sp_buf *c = &zw->central;
+    sp_buf_put32(c, CENTRAL_SIG);
+    sp_buf_put16(c, (3 << 8) | 20); /* made by: Unix, zip 2.0 */
+    sp_buf_put16(c, needed);
+    sp_buf_put16(c, flags);
+    sp_buf_put16(c, method);
+    sp_buf_put16(c, zw->time);
+    sp_buf_put16(c, zw->date);
+    sp_buf_put32(c, crc);
+    sp_buf_put32(c, (uint32_t)csize);
+    sp_buf_put32(c, (uint32_t)usize);
+    sp_buf_put16(c, (uint16_t)nlen);
+    sp_buf_put16(c, 0); /* extra */
+    sp_buf_put16(c, 0); /* comment */
+    sp_buf_put16(c, 0); /* disk */
+    sp_buf_put16(c, 0); /* internal attributes */
+    sp_buf_put32(c, mode << 16);
+    sp_buf_put32(c, (uint32_t)header_off);
+    sp_buf_add(c, name, nlen);
+    zw->count++;
+    return 0;
+}
+
+int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err)
+{
+    size_t n = strlen(name);
+    if (n == 0 || name[n - 1] != '/')
+        return sp_error_set(err, SP_EINPUT, name, "directory entry must end with '/'");
+    return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, err);
+}
+
+int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size,
+                       unsigned align, sp_error *err)
+{
+    uint32_t crc = (uint32_t)crc32_z(0L, data, size);
+    return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, err);
+}
+
+int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
+                    const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
+                    sp_error *err)
+{
+    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, err);
+}
+
+int sp_zipw_close(sp_zipw *zw, sp_error *err)
+{
+    int rc = 0;
+    uint64_t cd_off = zw->off;
+    if (zw->failed)
+        rc = sp_error_set(err, SP_EIO, zw->path, "earlier write failed");
+    if (rc == 0)
+        rc = write_bytes(zw, zw->central.data, zw->central.len, err);
+    if (rc == 0 && zw->off >= LIMIT_32)
+        rc = sp_error_set(err, SP_EINPUT, zw->path,
+                          "archive over 4 GiB: Android rejects ZIP64 archives");
+    if (rc == 0) {
+        sp_buf e;
+        sp_buf_init(&e);
+        sp_buf_put32(&e, END_SIG);
+        sp_buf_put16(&e, 0);
+        sp_buf_put16(&e, 0);
+        sp_buf_put16(&e, (uint16_t)zw->count);
+        sp_buf_put16(&e, (uint16_t)zw->count);
+        sp_buf_put32(&e, (uint32_t)zw->central.len);
+        sp_buf_put32(&e, (uint32_t)cd_off);
+        sp_buf_put16(&e, 0);
+        rc = write_bytes(zw, e.data, e.len, err);
+        sp_buf_release(&e);
+    }
+    if (fflush(zw->f) != 0 || ferror(zw->f)) {
+        if (rc == 0)
+            rc = sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    }
+    if (fclose(zw->f) != 0 && rc == 0)
+        rc = sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    sp_buf_release(&zw->central);
+    free(zw->path);
+    free(zw);
+    return rc;
+}
+
+void sp_zipw_abort(sp_zipw *zw)
+{
+    if (!zw)
+        return;
+    fclose(zw->f);
+    sp_buf_release(&zw->central);
+    free(zw->path);
+    free(zw);
+}
