@@ -880,6 +880,17 @@ static int check_out_dir(const sp_pack_opts *o, const char *out_dir, sp_error *e
     return rc;
 }
 
+static int input_before(const sp_pack_opts *o, const struct input_stats *st, size_t a, size_t b)
+{
+    if (o->inputs[a].kind != o->inputs[b].kind)
+        return o->inputs[a].kind < o->inputs[b].kind;
+    const char *x = st[a].abi ? st[a].abi->name : "", *y = st[b].abi ? st[b].abi->name : "";
+    int c = strcmp(x, y);
+    if (c)
+        return c < 0;
+    return strcmp(o->inputs[a].path, o->inputs[b].path) < 0;
+}
+
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err)
 {
     res->manifest = NULL;
@@ -949,8 +960,20 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     cJSON *jabis = cJSON_AddArrayToObject(manifest, "abis");
     for (int a = 0; a < p.nabis; a++)
         cJSON_AddItemToArray(jabis, cJSON_CreateString(p.abis[a]->name));
-    cJSON *jinputs = cJSON_AddArrayToObject(manifest, "inputs");
+    /* Inputs in (kind, ABI, path) order, so the manifest does not depend on
+     * the order of the arguments either. */
+    size_t *order = sp_xcalloc(opts->ninputs, sizeof *order);
     for (size_t i = 0; i < opts->ninputs; i++) {
+        size_t k = i;
+        while (k > 0 && input_before(opts, p.stats, i, order[k - 1])) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    cJSON *jinputs = cJSON_AddArrayToObject(manifest, "inputs");
+    for (size_t n = 0; n < opts->ninputs; n++) {
+        size_t i = order[n];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "kind", input_kind_name[opts->inputs[i].kind]);
         cJSON_AddStringToObject(o, "abi", p.stats[i].abi ? p.stats[i].abi->name : "");
@@ -959,6 +982,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         cJSON_AddNumberToObject(o, "bytes", (double)p.stats[i].bytes);
         cJSON_AddItemToArray(jinputs, o);
     }
+    free(order);
     cJSON *jmods = cJSON_AddArrayToObject(manifest, "modules");
 
     if (rc == 0)

@@ -9,7 +9,8 @@ library directory or straight from the APK.
 It also serves per-ABI overlay zips: for a sys.path entry X.zip with
 X-<abi>.zip beside it, modules are looked up in the overlay first.
 
-Only builtin and frozen modules are imported here: this runs before site
+Only builtin and frozen modules are imported here (sys, posix, zipimport,
+the frozen importlib): this runs before site
 and before any native module can load.
 
     import _sp_bootstrap
@@ -19,7 +20,10 @@ and before any native module can load.
 import sys
 import posix
 import zipimport
-from importlib.machinery import ExtensionFileLoader, ModuleSpec
+# The frozen import machinery itself: importlib.machinery would pull in
+# warnings and more from the zip.
+from _frozen_importlib import ModuleSpec
+from _frozen_importlib_external import ExtensionFileLoader
 
 __all__ = ["install", "SorefFinder"]
 

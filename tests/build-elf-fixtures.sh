@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds small Android shared libraries for every ABI with clang and lld:
+#   tests/build-elf-fixtures.sh OUTDIR
+# mod-<abi>.so        exports PyInit_mod, DT_NEEDED libdep.so, SONAME libmod.so,
+#                     API 24 note, 16 KB segments
+# mod-4k-arm64-v8a.so the same linked for 4 KB pages
+# libdep-<abi>.so     a plain library (no PyInit_)
+set -euo pipefail
+out=$1
+mkdir -p "$out"
+cd "$out"
+cat > mod.c <<'C'
+int helper(int x);
+__attribute__((visibility("default"))) void *PyInit_mod(void) { return (void *)0; }
+int use_helper(int x) { return helper(x); }
+C
+cat > dep.c <<'C'
+__attribute__((visibility("default"))) int helper(int x) { return x + 1; }
+C
+declare -A triple=([arm64-v8a]=aarch64-linux-android24 [armeabi-v7a]=armv7a-linux-androideabi24
+                   [x86]=i686-linux-android24 [x86_64]=x86_64-linux-android24
+                   [riscv64]=riscv64-linux-android24)
+# The Android API note, as the NDK's crtbegin adds it.
+note() {
+    cat <<'S'
+.section .note.android.ident,"a",%note
+.balign 4
+.long 2f-1f
+.long 3f-2f
+.long 1
+1: .asciz "Android"
+2: .long 24
+3:
+S
+}
+for abi in "${!triple[@]}"; do
+    t=${triple[$abi]}
+    note > note.s
+    cc=(clang --target="$t" -fPIC -shared -nostdlib -fuse-ld=lld -Wl,-z,max-page-size=16384)
+    "${cc[@]}" -o "libdep-$abi.so" dep.c -Wl,-soname,libdep.so
+    "${cc[@]}" -o "mod-$abi.so" mod.c note.s -Wl,-soname,libmod.so "libdep-$abi.so"
+done
+clang --target=aarch64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -Wl,-z,max-page-size=4096 -o mod-4k-arm64-v8a.so mod.c note.s -Wl,-soname,libmod.so \
+    libdep-arm64-v8a.so
