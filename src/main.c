@@ -44,16 +44,16 @@ static const struct sp_command *find_command(const char *name)
 
 int sp_report_error(int status, const char *msg)
 {
-    fprintf(stderr, "sp-pack: %s\n", msg);
-    if (status == SP_EUSAGE)
-        fprintf(stderr, "sp-pack: run 'sp-pack --help' for usage\n");
+    /* One line per error, so a CI log shows it whole. */
+    fprintf(stderr, "sp-pack: %s%s\n", msg,
+            status == SP_EUSAGE && !strstr(msg, "hint:") ? " (see 'sp-pack --help')" : "");
     return status;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        print_help(stderr);
+        fprintf(stderr, "sp-pack: no command given (see 'sp-pack --help')\n");
         return SP_EUSAGE;
     }
     const char *arg = argv[1];
@@ -82,8 +82,7 @@ int main(int argc, char **argv)
     }
     const struct sp_command *c = find_command(arg);
     if (!c) {
-        fprintf(stderr, "sp-pack: unknown command '%s'\n", arg);
-        fprintf(stderr, "sp-pack: run 'sp-pack --help' for the list of commands\n");
+        fprintf(stderr, "sp-pack: unknown command '%s' (see 'sp-pack --help')\n", arg);
         return SP_EUSAGE;
     }
     for (int i = 2; i < argc; i++) {

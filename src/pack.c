@@ -405,9 +405,19 @@ static int read_lib_input(struct plan *p, size_t idx, sp_error *err)
 
 /* ---- union over ABIs ---------------------------------------------------------------------- */
 
-static const struct plan *sort_plan; /* qsort has no context argument; set only while sorting */
+static void sort_items(void *base, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *, void *), void *ctx)
+{
+    if (n > 1)
+        qsort_r(base, n, size, cmp, ctx);
+}
 
-static int cmp_pure(const void *a, const void *b)
+static int cmp_abi_names(const struct plan *p, int a, int b)
+{
+    return strcmp(p->abis[a]->name, p->abis[b]->name);
+}
+
+static int cmp_pure(const void *a, const void *b, void *ctx)
 {
     const struct pure *x = a, *y = b;
     if (x->zip != y->zip)
@@ -415,31 +425,31 @@ static int cmp_pure(const void *a, const void *b)
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
-    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    c = cmp_abi_names(ctx, x->abi, y->abi);
     if (c)
         return c;
     return strcmp(x->source, y->source);
 }
 
-static int cmp_module(const void *a, const void *b)
+static int cmp_module(const void *a, const void *b, void *ctx)
 {
     const struct module *x = a, *y = b;
     int c = strcmp(x->lib, y->lib);
     if (c)
         return c;
-    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    c = cmp_abi_names(ctx, x->abi, y->abi);
     if (c)
         return c;
     return strcmp(x->source, y->source);
 }
 
-static int cmp_natlib(const void *a, const void *b)
+static int cmp_natlib(const void *a, const void *b, void *ctx)
 {
     const struct natlib *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
-    c = strcmp(sort_plan->abis[x->abi]->name, sort_plan->abis[y->abi]->name);
+    c = cmp_abi_names(ctx, x->abi, y->abi);
     if (c)
         return c;
     return strcmp(x->source, y->source);
@@ -481,9 +491,7 @@ static void warn(struct plan *p, const char *fmt, ...)
 
 static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
 {
-    sort_plan = p;
-    qsort(p->pure.v, p->pure.n, sizeof *p->pure.v, cmp_pure);
-    sort_plan = NULL;
+    sort_items(p->pure.v, p->pure.n, sizeof *p->pure.v, cmp_pure, p);
     lay->overlaid = cJSON_CreateArray();
     size_t i = 0;
     while (i < p->pure.n) {
@@ -540,10 +548,8 @@ static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
 
 static int check_modules(struct plan *p, cJSON *jmods, sp_error *err)
 {
-    sort_plan = p;
-    qsort(p->modules.v, p->modules.n, sizeof *p->modules.v, cmp_module);
-    qsort(p->natlibs.v, p->natlibs.n, sizeof *p->natlibs.v, cmp_natlib);
-    sort_plan = NULL;
+    sort_items(p->modules.v, p->modules.n, sizeof *p->modules.v, cmp_module, p);
+    sort_items(p->natlibs.v, p->natlibs.n, sizeof *p->natlibs.v, cmp_natlib, p);
     size_t i = 0;
     while (i < p->modules.n) {
         size_t j = i + 1;
@@ -636,7 +642,8 @@ static void add_directory_entries(struct zip_out *z, sp_strv *owned)
         VEC_PUSH(z->entries, d);
     }
     sp_strv_release(&dirs);
-    qsort(z->entries.v, z->entries.n, sizeof *z->entries.v, cmp_zentry);
+    if (z->entries.n > 1)
+        qsort(z->entries.v, z->entries.n, sizeof *z->entries.v, cmp_zentry);
 }
 
 static int hash_file(const char *path, char hex[17], uint64_t *size, sp_error *err)
@@ -927,7 +934,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     /* ABIs in name order, so output never depends on argument order. */
     const sp_abi *by_input[MAX_ABIS];
     memcpy(by_input, p.abis, sizeof by_input);
-    qsort(p.abis, (size_t)p.nabis, sizeof *p.abis, cmp_abi_ptr);
+    if (p.nabis > 1)
+        qsort(p.abis, (size_t)p.nabis, sizeof *p.abis, cmp_abi_ptr);
     int remap[MAX_ABIS];
     for (int a = 0; a < p.nabis; a++)
         for (int b = 0; b < p.nabis; b++)

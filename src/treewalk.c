@@ -117,7 +117,8 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
         sp_strv_release(&names);
         return sp_error_set(w->err, SP_EIO, path, "cannot read directory: %s", strerror(rerr));
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_name);
+    if (names.n > 1)
+        qsort(names.v, names.n, sizeof *names.v, cmp_name);
 
     int rc = 0;
     for (size_t i = 0; i < names.n && rc == 0; i++) {
@@ -162,16 +163,16 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
         }
         if (S_ISDIR(st.st_mode)) {
             if (!skip_dir(w, crel, name, rel[0] == '\0')) {
-                char *real = target_real ? target_real : sp_path_join(dir_real, name);
-                if (target_real && sp_path_is_within(dir_real, target_real))
+                int is_link = target_real != NULL;
+                char *real = is_link ? target_real : sp_path_join(dir_real, name);
+                target_real = NULL; /* real owns it now */
+                if (is_link && sp_path_is_within(dir_real, real))
                     rc = sp_error_set(w->err, SP_EINPUT, cpath,
                                       "symlink loop: leads back to %s (hint: --exclude '%s')",
-                                      target_real, crel);
+                                      real, crel);
                 else
                     rc = walk_dir(w, cpath, crel, real);
-                if (real != target_real)
-                    free(real);
-                target_real = NULL;
+                free(real);
             }
         } else if (S_ISREG(st.st_mode)) {
             add_file(w->out, crel, cpath, (uint64_t)st.st_size);

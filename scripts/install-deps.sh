@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sp-pack needs to build and test (only the
+# missing ones; apt-get update runs only when something is missing).
+set -euo pipefail
+pkgs=(
+    # build
+    gcc make cmake pkg-config
+    libzip-dev zlib1g-dev libelf-dev libcjson-dev libxxhash-dev
+    # tests: fixtures, real inputs, oracles
+    clang lld python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
+)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2

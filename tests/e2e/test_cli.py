@@ -1,0 +1,113 @@
+"""The command line: help, version, mangle, --config, --json, -q/-v."""
+
+import json
+import os
+import sys
+import zipfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import common  # noqa: E402
+
+
+class CliTest(common.TempDirTestCase):
+    def test_help_lists_commands_and_exit_codes(self):
+        p = common.sp_pack("--help", check=0)
+        for word in ("pack", "mangle", "Exit status", "0  success", "1  the input is wrong",
+                     "2  usage error", "3  I/O or system failure"):
+            self.assertIn(word, p.stdout)
+        p = common.sp_pack("help", "pack", check=0)
+        for opt in ("--out", "--stdlib", "--site-packages", "--lib", "--extract", "--exclude",
+                    "--page-size", "--config", "--json", "--strict", "--quiet", "--verbose"):
+            self.assertIn(opt, p.stdout)
+        self.assertEqual(common.sp_pack("pack", "--help", check=0).stdout, p.stdout)
+        self.assertRegex(common.sp_pack("--version", check=0).stdout, r"^sp-pack \d+\.\d+\.\d+\n$")
+        self.assertEqual(common.sp_pack(check=2).stdout, "")
+
+    def test_mangle(self):
+        p = common.sp_pack("mangle", "numpy.core._multiarray_umath", "_bz2", "pkg.__init__", check=0)
+        self.assertEqual(p.stdout.split(), ["libnumpy-core-_multiarray_umath.so", "lib_bz2.so",
+                                            "libpkg-__init__.so"])
+        self.assertEqual(common.sp_pack("mangle", "café").stdout.strip(), "libcaf.c3.a9.so")
+        p = common.sp_pack("mangle", "a..b", check=2)
+        self.assertIn("a..b", p.stderr)
+
+    def test_config_file_and_overrides(self):
+        cfg_dir = os.path.join(self.tmp, "cfg")
+        os.makedirs(cfg_dir)
+        cfg = os.path.join(cfg_dir, "sp-pack.json")
+        with open(cfg, "w") as f:
+            json.dump({"out": "built", "stdlib": ["x86_64=" + common.stdlib("x86_64")],
+                       "site-packages": common.dist_packages("x86_64"),
+                       "exclude": ["sitecustomize.py", "test"], "extract": ["numpy"],
+                       "page-size": 16, "strict": False, "quiet": True}, f)
+        p = common.sp_pack("pack", "--config", cfg, check=0)
+        self.assertEqual(p.stdout, "")  # quiet from the file
+        built = os.path.join(cfg_dir, "built")  # relative to the config file
+        with zipfile.ZipFile(os.path.join(built, "assets/extract.zip")) as z:
+            names = z.namelist()
+            self.assertIn("numpy/__init__.py", names)
+            self.assertIn("numpy/core/_multiarray_umath.soref", names)
+        with zipfile.ZipFile(os.path.join(built, "assets/sitepackages.zip")) as z:
+            self.assertFalse([n for n in z.namelist() if n.startswith("numpy/")])
+        with zipfile.ZipFile(os.path.join(built, "assets/stdlib.zip")) as z:
+            self.assertFalse([n for n in z.namelist() if n.startswith("test/")])
+        self.assertTrue(os.path.exists(
+            os.path.join(built, "jniLibs/x86_64/libnumpy-core-_multiarray_umath.so")))
+        # The command line overrides the file.
+        other = os.path.join(self.tmp, "other")
+        p = common.sp_pack("pack", "--config", cfg, "--out", other, "--json", check=0)
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["abis"], ["x86_64"])
+        self.assertIn("warnings", doc)
+        self.assertTrue(os.path.exists(os.path.join(other, "sp-pack.json")))
+        # Typos in the file are usage errors.
+        with open(cfg, "w") as f:
+            json.dump({"stdlb": "x"}, f)
+        p = common.sp_pack("pack", "--config", cfg, check=2)
+        self.assertIn("stdlb", p.stderr)
+        p = common.sp_pack("pack", "--config", os.path.join(self.tmp, "none.json"), check=2)
+        self.assertIn("none.json", p.stderr)
+
+    def test_text_report(self):
+        out = os.path.join(self.tmp, "o")
+        p = common.sp_pack(*common.pack_args(out, ["arm64-v8a", "x86_64"], extra=["-v"]), check=0)
+        self.assertIn("packed 2 ABIs into " + out, p.stdout)
+        self.assertIn("assets/sitepackages-x86_64.zip", p.stdout)
+        self.assertIn("sitepackages: numpy/__config__.py (arm64-v8a, x86_64)", p.stdout)
+        self.assertIn("libnumpy-core-_multiarray_umath.so", p.stdout)  # -v lists modules
+        self.assertEqual(p.stderr, "")
+        # ABIs detected from the ELF headers when ABI= is left out.
+        auto = os.path.join(self.tmp, "auto")
+        p = common.sp_pack("pack", "--out", auto, "--exclude", "sitecustomize.py", "--json",
+                           "--stdlib", common.stdlib("x86"), common.stdlib("armeabi-v7a"), check=0)
+        self.assertEqual(json.loads(p.stdout)["abis"], ["armeabi-v7a", "x86"])
+        p = common.sp_pack("pack", "--out", auto, "-q", "--exclude", "sitecustomize.py",
+                           "--stdlib", common.stdlib("x86"), check=0)
+        self.assertEqual(p.stdout + p.stderr, "")
+
+    def test_lib_option(self):
+        import shutil
+        libs = os.path.join(self.tmp, "libs")
+        os.makedirs(libs)
+        shutil.copyfile(os.path.join(common.ELF_FIXTURES, "libdep-x86_64.so"),
+                        os.path.join(libs, "libdep.so"))
+        out = os.path.join(self.tmp, "o")
+        base = ["pack", "--out", out, "--exclude", "sitecustomize.py", "-q",
+                "--stdlib", common.stdlib("x86_64")]
+        common.sp_pack(*base, "--lib", libs, check=0)  # ABI from the ELF header
+        with open(os.path.join(out, "jniLibs/x86_64/libdep.so"), "rb") as a, \
+                open(os.path.join(libs, "libdep.so"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        arm = os.path.join(common.ELF_FIXTURES, "libdep-arm64-v8a.so")
+        p = common.sp_pack(*base, "--lib", "x86_64=" + arm, check=1)
+        self.assertIn(arm, p.stderr)
+        self.assertIn("wrong ABI", p.stderr)
+        versioned = os.path.join(libs, "libdep.so.1")
+        shutil.copyfile(os.path.join(libs, "libdep.so"), versioned)
+        p = common.sp_pack(*base, "--lib", versioned, check=1)
+        self.assertIn("libdep.so.1", p.stderr)
+        self.assertIn("lib*.so", p.stderr)
+
+
+if __name__ == "__main__":
+    common.main()
