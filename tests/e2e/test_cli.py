@@ -68,6 +68,16 @@ class CliTest(common.TempDirTestCase):
         p = common.sp_pack("pack", "--config", os.path.join(self.tmp, "none.json"), check=2)
         self.assertIn("none.json", p.stderr)
 
+    def test_example_config_is_valid(self):
+        cfg = os.path.join(common.SOURCE_DIR, "examples/sp-pack.config.json")
+        out = os.path.join(self.tmp, "ex")
+        p = common.sp_pack("pack", "--config", cfg, "--out", out, "--json",
+                           "--stdlib", "x86_64=" + common.stdlib("x86_64"),
+                           "--site-packages", "x86_64=" + common.dist_packages("x86_64"), check=0)
+        with zipfile.ZipFile(os.path.join(out, "assets/stdlib.zip")) as z:
+            self.assertFalse([n for n in z.namelist() if n.startswith(("test/", "idlelib/"))])
+        self.assertEqual(json.loads(p.stdout)["page_size"], 16384)
+
     def test_text_report(self):
         out = os.path.join(self.tmp, "o")
         p = common.sp_pack(*common.pack_args(out, ["arm64-v8a", "x86_64"], extra=["-v"]), check=0)
