@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
@@ -20,8 +21,10 @@ def real_module(abi, name):
 
 class BadInputTest(common.TempDirTestCase):
     def setUp(self):
-        super().setUp()
-        os.chmod(self.tmp, 0o755)  # reachable when a case drops privileges
+        # Some cases run sp-pack as an unprivileged user, who must reach the
+        # work directory: make it in /tmp, not under a private checkout.
+        self.tmp = tempfile.mkdtemp(prefix="sp-pack-bad-", dir="/tmp")
+        os.chmod(self.tmp, 0o755)
         self.trees = {}
         for abi in ("arm64-v8a", "x86_64"):
             t = os.path.join(self.tmp, "stdlib-" + abi)
