@@ -417,42 +417,35 @@ static int cmp_abi_names(const struct plan *p, int a, int b)
     return strcmp(p->abis[a]->name, p->abis[b]->name);
 }
 
+/* Order of (name, ABI name, source): the one order every list is sorted in. */
+static int cmp_name_abi_source(const struct plan *p, const char *na, int aa, const char *sa,
+                               const char *nb, int ab, const char *sb)
+{
+    int c = strcmp(na, nb);
+    if (c)
+        return c;
+    c = cmp_abi_names(p, aa, ab);
+    return c ? c : strcmp(sa, sb);
+}
+
 static int cmp_pure(const void *a, const void *b, void *ctx)
 {
     const struct pure *x = a, *y = b;
     if (x->zip != y->zip)
         return x->zip - y->zip;
-    int c = strcmp(x->name, y->name);
-    if (c)
-        return c;
-    c = cmp_abi_names(ctx, x->abi, y->abi);
-    if (c)
-        return c;
-    return strcmp(x->source, y->source);
+    return cmp_name_abi_source(ctx, x->name, x->abi, x->source, y->name, y->abi, y->source);
 }
 
 static int cmp_module(const void *a, const void *b, void *ctx)
 {
     const struct module *x = a, *y = b;
-    int c = strcmp(x->lib, y->lib);
-    if (c)
-        return c;
-    c = cmp_abi_names(ctx, x->abi, y->abi);
-    if (c)
-        return c;
-    return strcmp(x->source, y->source);
+    return cmp_name_abi_source(ctx, x->lib, x->abi, x->source, y->lib, y->abi, y->source);
 }
 
 static int cmp_natlib(const void *a, const void *b, void *ctx)
 {
     const struct natlib *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-    if (c)
-        return c;
-    c = cmp_abi_names(ctx, x->abi, y->abi);
-    if (c)
-        return c;
-    return strcmp(x->source, y->source);
+    return cmp_name_abi_source(ctx, x->name, x->abi, x->source, y->name, y->abi, y->source);
 }
 
 static int cmp_abi_ptr(const void *a, const void *b)
@@ -482,11 +475,8 @@ static void warn(struct plan *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    sp_strv_push_owned(p->warnings, sp_xvasprintf(fmt, ap, NULL));
     va_end(ap);
-    sp_strv_push_owned(p->warnings, s);
 }
 
 static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)

@@ -57,15 +57,23 @@ char *sp_xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *sp_xvasprintf(const char *fmt, va_list ap, size_t *len)
+{
+    char *s = NULL;
+    int r = vasprintf(&s, fmt, ap);
+    if (r < 0)
+        oom();
+    if (len)
+        *len = (size_t)r;
+    return s;
+}
+
 char *sp_xasprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int r = vasprintf(&s, fmt, ap);
+    char *s = sp_xvasprintf(fmt, ap, NULL);
     va_end(ap);
-    if (r < 0)
-        oom();
     return s;
 }
 
@@ -119,12 +127,10 @@ void sp_buf_addf(sp_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int r = vasprintf(&s, fmt, ap);
+    size_t n;
+    char *s = sp_xvasprintf(fmt, ap, &n);
     va_end(ap);
-    if (r < 0)
-        oom();
-    sp_buf_add(b, s, (size_t)r);
+    sp_buf_add(b, s, n);
     free(s);
 }
 

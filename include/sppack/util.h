@@ -3,6 +3,7 @@
 #ifndef SPPACK_UTIL_H
 #define SPPACK_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,8 @@ void *sp_xrealloc(void *p, size_t n);
 char *sp_xstrdup(const char *s);
 char *sp_xstrndup(const char *s, size_t n);
 char *sp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vasprintf that aborts on failure; *len (when not NULL) gets the length. */
+char *sp_xvasprintf(const char *fmt, va_list ap, size_t *len) __attribute__((format(printf, 1, 0)));
 
 /* A growable byte buffer. sp_buf_init makes an empty one; sp_buf_release
  * frees the storage; sp_buf_detach hands the NUL-terminated storage to the
