@@ -225,6 +225,14 @@ static int detect_abi(struct candidate *c, size_t n, const char *root, const sp_
     return 0;
 }
 
+static int needed_by_module(const struct candidate *c, size_t n, const char *soname)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].is_module && sp_strv_contains(&c[i].info.needed, soname))
+            return 1;
+    return 0;
+}
+
 static int zip_for_input(const struct plan *p, int kind, const char *name)
 {
     if (is_extracted(p->opts, name))
@@ -317,14 +325,19 @@ static int read_tree(struct plan *p, size_t idx, sp_error *err)
             VEC_PUSH(p->modules, m);
             add_pure(p, zip, marker, ai, lib, strlen(lib), c->file->path);
         } else {
+            /* A dependency goes to lib/<abi>/ under the name its users ask
+             * for: its soname when a module of this tree lists it in
+             * DT_NEEDED, else its file name. */
             const char *slash = strrchr(c->name, '/');
             const char *base = slash ? slash + 1 : c->name;
+            if (c->info.soname && needed_by_module(cands.v, cands.n, c->info.soname))
+                base = c->info.soname;
             if (!sp_is_android_lib_name(base)) {
                 rc = sp_error_set(err, SP_EINPUT, c->file->path,
-                                  "shared library name is not lib*.so, which Android does not "
-                                  "install (hint: rename it and the DT_NEEDED entries naming "
-                                  "it, or --exclude '%s')",
-                                  c->file->rel);
+                                  "shared library name %s is not lib*.so, which Android does "
+                                  "not install (hint: rename it and patch the DT_NEEDED "
+                                  "entries naming it, or --exclude '%s')",
+                                  base, c->file->rel);
                 break;
             }
             struct natlib l = {sp_xstrdup(base), ai, sp_xstrdup(c->file->path),

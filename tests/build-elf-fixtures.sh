@@ -5,6 +5,7 @@
 #                     API 24 note, 16 KB segments
 # mod-4k-arm64-v8a.so the same linked for 4 KB pages
 # libdep-<abi>.so     a plain library (no PyInit_)
+# libver-x86_64.so    soname libver.so.1; modver-x86_64.so needs it
 set -euo pipefail
 out=$1
 mkdir -p "$out"
@@ -43,3 +44,8 @@ done
 clang --target=aarch64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
     -Wl,-z,max-page-size=4096 -o mod-4k-arm64-v8a.so mod.c note.s -Wl,-soname,libmod.so \
     libdep-arm64-v8a.so
+# A dependency with a versioned soname and a module needing it (glibc style).
+clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -o libver-x86_64.so dep.c -Wl,-soname,libver.so.1
+clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -o modver-x86_64.so mod.c note.s libver-x86_64.so

@@ -78,6 +78,39 @@ class CliTest(common.TempDirTestCase):
             self.assertFalse([n for n in z.namelist() if n.startswith(("test/", "idlelib/"))])
         self.assertEqual(json.loads(p.stdout)["page_size"], 16384)
 
+    def test_dependency_libraries(self):
+        import shutil
+        fx = common.ELF_FIXTURES
+        site = os.path.join(self.tmp, "site")
+        os.makedirs(os.path.join(site, "pkg.libs"))
+        os.makedirs(os.path.join(site, "pkg"))
+        shutil.copyfile(os.path.join(fx, "mod-x86_64.so"),
+                        os.path.join(site, "pkg", "mod.cpython-311-x86_64-linux-gnu.so"))
+        # Vendored as auditwheel does: a hashed file name, the soname users need.
+        shutil.copyfile(os.path.join(fx, "libdep-x86_64.so"),
+                        os.path.join(site, "pkg.libs", "libdep-1a2b3c.so"))
+        out = os.path.join(self.tmp, "o")
+        base = ["pack", "--out", out, "--exclude", "sitecustomize.py", "-q",
+                "--stdlib", common.stdlib("x86_64"), "--site-packages", site]
+        common.sp_pack(*base, check=0)
+        natives = os.path.join(out, "jniLibs/x86_64")
+        with open(os.path.join(natives, "libdep.so"), "rb") as a, \
+                open(os.path.join(fx, "libdep-x86_64.so"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        self.assertTrue(os.path.exists(os.path.join(natives, "libpkg-mod.so")))
+        with zipfile.ZipFile(os.path.join(out, "assets/sitepackages.zip")) as z:
+            self.assertEqual(z.read("pkg/mod.soref"), b"libpkg-mod.so")
+            self.assertFalse([n for n in z.namelist() if n.endswith(".so")])
+        # A versioned soname cannot be installed by Android: refused with a hint.
+        shutil.copyfile(os.path.join(fx, "modver-x86_64.so"),
+                        os.path.join(site, "pkg", "modver.cpython-311-x86_64-linux-gnu.so"))
+        shutil.copyfile(os.path.join(fx, "libver-x86_64.so"),
+                        os.path.join(site, "pkg.libs", "libver-9f8e.so"))
+        p = common.sp_pack(*base, check=1)
+        self.assertIn("pkg.libs/libver-9f8e.so", p.stderr)
+        self.assertIn("libver.so.1", p.stderr)
+        self.assertIn("hint:", p.stderr)
+
     def test_text_report(self):
         out = os.path.join(self.tmp, "o")
         p = common.sp_pack(*common.pack_args(out, ["arm64-v8a", "x86_64"], extra=["-v"]), check=0)
