@@ -1,6 +1,8 @@
 /* sp-pack pack: command line and configuration file -> sp_pack() -> report. */
+#define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "commands.h"
 #include "sppack/abi.h"
+#include "sppack/outdir.h"
 #include "sppack/pack.h"
 #include "sppack/util.h"
 
@@ -413,6 +416,24 @@ static void print_report(const cJSON *m, const char *out, int verbose)
     }
 }
 
+static void on_signal(int sig)
+{
+    (void)sig;
+    sp_outdir_cancel();
+}
+
+/* SIGINT, SIGTERM and SIGHUP let the run clean up its staging directory. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 int cmd_pack(int argc, char **argv)
 {
     struct raw_opts cli, cfg;
@@ -460,6 +481,7 @@ int cmd_pack(int argc, char **argv)
         sp_error err;
         sp_error_init(&err);
         sp_pack_result res;
+        catch_signals();
         if (sp_pack(&opts, cli.out, &res, &err) != 0) {
             rc = sp_report_error(err.status, err.msg);
         } else {

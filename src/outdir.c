@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,14 @@
 #include <unistd.h>
 
 #define STAGE_PREFIX ".sp-pack-staging-"
+
+/* Set from a signal handler; read before each staged file. */
+static volatile sig_atomic_t cancelled;
+
+void sp_outdir_cancel(void)
+{
+    cancelled = 1;
+}
 
 static void remove_stale_stages(const char *dir)
 {
@@ -58,6 +67,10 @@ static int mkparents(const char *path, sp_error *err)
 
 char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err)
 {
+    if (cancelled) {
+        sp_error_set(err, SP_EIO, od->dir, "interrupted; previous outputs left as they were");
+        return NULL;
+    }
     char *p = sp_path_join(od->stage, rel);
     if (mkparents(p, err) != 0) {
         free(p);

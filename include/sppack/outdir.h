@@ -3,8 +3,9 @@
  * Everything is written under DIR/.sp-pack-staging-XXXXXX first; only when
  * all of it is written are the files renamed into place, one rename each,
  * the manifest last. A failed run removes its staging directory and leaves
- * the previous outputs as they were; a staging directory left by a killed
- * run is removed by the next one. */
+ * the previous outputs as they were. A run cancelled (sp_outdir_cancel, from
+ * SIGINT or SIGTERM) fails at its next staged file the same way; a staging
+ * directory left by a run killed outright is removed by the next run. */
 #ifndef SPPACK_OUTDIR_H
 #define SPPACK_OUTDIR_H
 
@@ -16,6 +17,10 @@ typedef struct sp_outdir {
     char *stage;   /* its staging directory */
     sp_strv files; /* relative paths staged, in commit order */
 } sp_outdir;
+
+/* Asks every run in progress to stop at its next file and clean up. Safe to
+ * call from a signal handler. */
+void sp_outdir_cancel(void);
 
 /* Creates dir if needed and a fresh staging directory inside it. */
 int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err);

@@ -215,6 +215,34 @@ class PackRealTest(common.TempDirTestCase):
         self.assertEqual(common.tree_bytes(out), first)
         self.assertEqual([d for d in os.listdir(out) if d.startswith(".sp-pack")], [])
 
+    def test_interrupted_run_leaves_old_or_new_output(self):
+        import signal
+        import subprocess
+        import time
+        out = os.path.join(self.tmp, "int")
+        common.sp_pack(*common.pack_args(out, ["x86_64"]), check=0)
+        old = common.tree_bytes(out)
+        args = common.pack_args(out, ABIS, extra=["-q"])
+        ref = os.path.join(self.tmp, "ref")
+        common.sp_pack(*common.pack_args(ref, ABIS, extra=["-q"]), check=0)
+        new = common.tree_bytes(ref)
+        outcomes = set()
+        for delay in (0.05, 0.2, 0.4, 0.8):
+            common.sp_pack(*common.pack_args(out, ["x86_64"]), check=0)
+            proc = subprocess.Popen([common.SP_PACK] + args, stderr=subprocess.PIPE, text=True)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate()
+            now = common.tree_bytes(out)
+            self.assertIn(now, (old, new), "a mix of old and new outputs after SIGTERM")
+            self.assertEqual([d for d in os.listdir(out) if d.startswith(".sp-pack")], [])
+            if proc.returncode != 0:
+                self.assertEqual(proc.returncode, 3, err)
+                self.assertIn("interrupted", err)
+                self.assertEqual(now, old)
+            outcomes.add(proc.returncode)
+        self.assertTrue(outcomes)
+
 
 if __name__ == "__main__":
     common.main()
