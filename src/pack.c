@@ -290,10 +290,7 @@ static int read_tree(struct plan *p, size_t idx, sp_error *err)
         rc = detect_abi(cands.v, cands.n, in->path, &abi, err);
     int ai = -1;
     if (rc == 0) {
-        if (p->nabis == MAX_ABIS && !sp_abi_find(abi->name)) /* cannot happen: five ABIs */
-            rc = sp_error_set(err, SP_EUSAGE, in->path, "too many ABIs");
-        else
-            ai = abi_index(p, abi);
+        ai = abi_index(p, abi); /* at most the five known ABIs */
         p->stats[idx].abi = abi;
     }
     for (size_t i = 0; i < cands.n && rc == 0; i++) {
@@ -607,14 +604,24 @@ static int check_modules(struct plan *p, cJSON *jmods, sp_error *err)
         cJSON_AddItemToArray(jmods, o);
         i = j;
     }
-    /* Plain libraries: one name per ABI, identical bytes when given twice. */
-    for (size_t k = 1; k < p->natlibs.n; k++) {
-        struct natlib *a = &p->natlibs.v[k - 1], *b = &p->natlibs.v[k];
-        if (a->abi == b->abi && strcmp(a->name, b->name) == 0 && a->hash != b->hash)
-            return sp_error_set(err, SP_EINPUT, b->source,
-                                "library %s differs from %s, which has the same name for %s",
-                                b->name, a->source, abi_name(p, a->abi));
+    /* Plain libraries: one name per ABI; a library given twice with the
+     * same bytes is kept once. Sorting put same-name same-ABI ones together. */
+    size_t kept = 0;
+    for (size_t k = 0; k < p->natlibs.n; k++) {
+        struct natlib *b = &p->natlibs.v[k];
+        struct natlib *a = kept ? &p->natlibs.v[kept - 1] : NULL;
+        if (a && a->abi == b->abi && strcmp(a->name, b->name) == 0) {
+            if (a->hash != b->hash)
+                return sp_error_set(err, SP_EINPUT, b->source,
+                                    "library %s differs from %s, which has the same name for %s",
+                                    b->name, a->source, abi_name(p, a->abi));
+            free(b->name);
+            free(b->source);
+            continue;
+        }
+        p->natlibs.v[kept++] = *b;
     }
+    p->natlibs.n = kept;
     return 0;
 }
 
@@ -766,10 +773,7 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         while (rc == 0 && (mi < p->modules.n || li < p->natlibs.n)) {
             while (mi < p->modules.n && p->modules.v[mi].abi != a)
                 mi++;
-            while (li < p->natlibs.n && (p->natlibs.v[li].abi != a ||
-                                         (li > 0 && p->natlibs.v[li - 1].abi == a &&
-                                          strcmp(p->natlibs.v[li - 1].name,
-                                                 p->natlibs.v[li].name) == 0)))
+            while (li < p->natlibs.n && p->natlibs.v[li].abi != a)
                 li++;
             int take_mod = mi < p->modules.n &&
                            (li >= p->natlibs.n ||
@@ -784,9 +788,7 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         }
     }
     /* Zips: common ones, then overlays. */
-    static const struct zentry bootstrap = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, 0};
-    struct zentry boot = bootstrap;
-    boot.size = sp_bootstrap_py_len;
+    struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len};
     VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot);
     for (int z = 0; z < ZIP_KINDS && rc == 0; z++) {
         for (int slot = 0; slot <= p->nabis && rc == 0; slot++) {
@@ -1004,9 +1006,6 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         cJSON *jlibs = cJSON_AddArrayToObject(manifest, "libraries");
         for (size_t i = 0; i < p.natlibs.n; i++) {
             struct natlib *l = &p.natlibs.v[i];
-            if (i > 0 && strcmp(p.natlibs.v[i - 1].name, l->name) == 0 &&
-                p.natlibs.v[i - 1].abi == l->abi)
-                continue;
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "name", l->name);
             cJSON_AddStringToObject(o, "abi", abi_name(&p, l->abi));

@@ -76,7 +76,7 @@ static void add_file(sp_tree *t, const char *rel, const char *path, uint64_t siz
     t->n++;
 }
 
-static int skip_dir(const struct walk *w, const char *rel, const char *name, int top)
+static int skip_dir(const struct walk *w, const char *name, int top)
 {
     if (!w->opts)
         return 0;
@@ -86,7 +86,6 @@ static int skip_dir(const struct walk *w, const char *rel, const char *name, int
         for (const char *const *s = w->opts->skip_top; *s; s++)
             if (strcmp(*s, name) == 0)
                 return 1;
-    (void)rel;
     return 0;
 }
 
@@ -162,7 +161,7 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
             }
         }
         if (S_ISDIR(st.st_mode)) {
-            if (!skip_dir(w, crel, name, rel[0] == '\0')) {
+            if (!skip_dir(w, name, rel[0] == '\0')) {
                 int is_link = target_real != NULL;
                 char *real = is_link ? target_real : sp_path_join(dir_real, name);
                 target_real = NULL; /* real owns it now */
