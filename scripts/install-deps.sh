@@ -17,6 +17,7 @@ done
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 echo "install-deps: installing ${missing[*]}" >&2
-"${sudo[@]}" apt-get update -qq
+# A mirror mid-sync can fail one index; the install below says if that mattered.
+"${sudo[@]}" apt-get update -qq || echo "install-deps: apt-get update reported errors" >&2
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >&2
