@@ -50,6 +50,7 @@ struct module {
     int abi;
     char *source;
     uint64_t hash;
+    uint64_t size;
 };
 
 /* A plain shared library (dependency or --lib) of one ABI. */
@@ -58,6 +59,7 @@ struct natlib {
     int abi;
     char *source;
     uint64_t hash;
+    uint64_t size;
     int from_option;     /* given with --lib */
 };
 
@@ -318,7 +320,7 @@ static int read_tree(struct plan *p, size_t idx, sp_error *err)
             }
             /* Markers follow the module's zip (extract.zip for extracted packages). */
             struct module m = {lib, module, marker, zip, ai, sp_xstrdup(c->file->path),
-                               XXH3_64bits(c->data, c->size)};
+                               XXH3_64bits(c->data, c->size), c->size};
             VEC_PUSH(p->modules, m);
             add_pure(p, zip, marker, ai, lib, strlen(lib), c->file->path);
         } else {
@@ -338,7 +340,7 @@ static int read_tree(struct plan *p, size_t idx, sp_error *err)
                 break;
             }
             struct natlib l = {sp_xstrdup(base), ai, sp_xstrdup(c->file->path),
-                               XXH3_64bits(c->data, c->size), 0};
+                               XXH3_64bits(c->data, c->size), c->size, 0};
             VEC_PUSH(p->natlibs, l);
         }
     }
@@ -385,7 +387,7 @@ static int read_lib(struct plan *p, size_t idx, const char *path, const sp_abi *
     if (!p->stats[idx].abi)
         p->stats[idx].abi = abi;
     struct natlib l = {sp_xstrdup(base), abi_index(p, abi), sp_xstrdup(path),
-                       XXH3_64bits(data, size), 1};
+                       XXH3_64bits(data, size), size, 1};
     VEC_PUSH(p->natlibs, l);
     return 0;
 }
@@ -604,17 +606,26 @@ static int check_modules(struct plan *p, cJSON *jmods, sp_error *err)
         cJSON_AddItemToArray(jmods, o);
         i = j;
     }
-    /* Plain libraries: one name per ABI; a library given twice with the
-     * same bytes is kept once. Sorting put same-name same-ABI ones together. */
+    return 0;
+}
+
+/* Plain libraries: one name per ABI; a library given twice with the same
+ * bytes is kept once. Needs natlibs sorted (check_modules sorts them). */
+static int unite_natlibs(struct plan *p, sp_error *err)
+{
+    /* Check everything first, so an error leaves the list whole to release. */
+    for (size_t k = 1; k < p->natlibs.n; k++) {
+        const struct natlib *a = &p->natlibs.v[k - 1], *b = &p->natlibs.v[k];
+        if (a->abi == b->abi && strcmp(a->name, b->name) == 0 && a->hash != b->hash)
+            return sp_error_set(err, SP_EINPUT, b->source,
+                                "library %s differs from %s, which has the same name for %s",
+                                b->name, a->source, abi_name(p, a->abi));
+    }
     size_t kept = 0;
     for (size_t k = 0; k < p->natlibs.n; k++) {
         struct natlib *b = &p->natlibs.v[k];
-        struct natlib *a = kept ? &p->natlibs.v[kept - 1] : NULL;
+        const struct natlib *a = kept ? &p->natlibs.v[kept - 1] : NULL;
         if (a && a->abi == b->abi && strcmp(a->name, b->name) == 0) {
-            if (a->hash != b->hash)
-                return sp_error_set(err, SP_EINPUT, b->source,
-                                    "library %s differs from %s, which has the same name for %s",
-                                    b->name, a->source, abi_name(p, a->abi));
             free(b->name);
             free(b->source);
             continue;
@@ -718,19 +729,16 @@ static int write_zip(sp_outdir *od, const char *rel, struct zip_out *z, cJSON *o
 }
 
 static int copy_lib(sp_outdir *od, const struct plan *p, int abi, const char *name,
-                    const char *source, uint64_t hash, cJSON *outputs, sp_error *err)
+                    const char *source, uint64_t hash, uint64_t size, cJSON *outputs,
+                    sp_error *err)
 {
     char *rel = sp_xasprintf("jniLibs/%s/%s", abi_name(p, abi), name);
     char *path = sp_outdir_stage(od, rel, err);
     int rc = path ? sp_copy_file(source, path, err) : -1;
     if (rc == 0) {
         char hex[17];
-        sp_u64_hex(hash, hex);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            rc = sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
-        else
-            add_output(outputs, rel, (uint64_t)st.st_size, hex, abi_name(p, abi));
+        sp_u64_hex(hash, hex); /* the copy has the bytes hashed when read */
+        add_output(outputs, rel, size, hex, abi_name(p, abi));
     }
     free(path);
     free(rel);
@@ -780,10 +788,10 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
                             strcmp(p->modules.v[mi].lib, p->natlibs.v[li].name) < 0);
             if (take_mod) {
                 struct module *m = &p->modules.v[mi++];
-                rc = copy_lib(&od, p, a, m->lib, m->source, m->hash, outputs, err);
+                rc = copy_lib(&od, p, a, m->lib, m->source, m->hash, m->size, outputs, err);
             } else if (li < p->natlibs.n) {
                 struct natlib *l = &p->natlibs.v[li++];
-                rc = copy_lib(&od, p, a, l->name, l->source, l->hash, outputs, err);
+                rc = copy_lib(&od, p, a, l->name, l->source, l->hash, l->size, outputs, err);
             }
         }
     }
@@ -1000,6 +1008,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
 
     if (rc == 0)
         rc = check_modules(&p, jmods, err);
+    if (rc == 0)
+        rc = unite_natlibs(&p, err);
     if (rc == 0)
         rc = unite_pure(&p, &lay, err);
     if (rc == 0) {

@@ -145,6 +145,19 @@ class CliTest(common.TempDirTestCase):
         p = common.sp_pack(*base, "--lib", "x86_64=" + arm, check=1)
         self.assertIn(arm, p.stderr)
         self.assertIn("wrong ABI", p.stderr)
+        # The same library twice is kept once; two different ones with one name are refused.
+        again = os.path.join(self.tmp, "again")
+        os.makedirs(again)
+        for d in (libs, again):  # one identical pair ahead of the conflicting one
+            shutil.copyfile(os.path.join(common.ELF_FIXTURES, "libdep-x86_64.so"),
+                            os.path.join(d, "libaaa.so"))
+        shutil.copyfile(os.path.join(libs, "libdep.so"), os.path.join(again, "libdep.so"))
+        common.sp_pack(*base, "--lib", libs, again, check=0)
+        shutil.copyfile(os.path.join(common.ELF_FIXTURES, "mod-x86_64.so"),
+                        os.path.join(again, "libdep.so"))
+        p = common.sp_pack(*base, "--lib", libs, again, check=1)
+        self.assertIn(os.path.join(again, "libdep.so"), p.stderr)
+        self.assertIn("differs from", p.stderr)
         versioned = os.path.join(libs, "libdep.so.1")
         shutil.copyfile(os.path.join(libs, "libdep.so"), versioned)
         p = common.sp_pack(*base, "--lib", versioned, check=1)
