@@ -7,7 +7,10 @@ pkgs=(
     gcc make cmake pkg-config
     libzip-dev zlib1g-dev libelf-dev libcjson-dev libxxhash-dev
     # tests: fixtures, real inputs, oracles
-    clang lld python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
+    clang lld g++ python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
+    # Android's tools, the oracles for APKs
+    zipalign apksigner aapt android-framework-res android-libziparchive-dev android-libbase-dev
+    default-jre-headless
 )
 missing=()
 for p in "${pkgs[@]}"; do

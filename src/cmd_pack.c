@@ -15,7 +15,8 @@
 #include "sppack/util.h"
 
 const char cmd_pack_usage[] =
-    "usage: sp-pack pack --out DIR --stdlib [ABI=]DIR... [--site-packages [ABI=]DIR...]\n"
+    "usage: sp-pack pack --out DIR [--apk FILE] --stdlib [ABI=]DIR...\n"
+    "                    [--site-packages [ABI=]DIR...]\n"
     "                    [--lib [ABI=]PATH...] [--extract PATTERN...] [--exclude GLOB...]\n"
     "                    [--page-size 4|16|64] [--config FILE.json] [--json] [--strict]\n"
     "                    [-q|-v]\n\n"
@@ -29,6 +30,9 @@ const char cmd_pack_usage[] =
     "Options:\n"
     "  --out DIR               output directory (created; previous outputs replaced\n"
     "                          atomically, left intact when the run fails)\n"
+    "  --apk FILE              also write the content as an unsigned APK-layout zip:\n"
+    "                          lib/<abi>/ page-aligned, assets/ 4-byte aligned, all\n"
+    "                          stored, sorted (sign it after any further changes)\n"
     "  --stdlib [ABI=]DIR      directory holding os.py, encodings/ and lib-dynload/;\n"
     "                          its site-packages/ and dist-packages/ are skipped\n"
     "  --site-packages [ABI=]DIR  third-party packages for an ABI\n"
@@ -37,7 +41,8 @@ const char cmd_pack_usage[] =
     "  --extract PATTERN       top-level names (or globs) to put in extract.zip\n"
     "  --exclude GLOB          leave files out; a glob with '/' matches the relative\n"
     "                          path, one without matches any path component\n"
-    "  --page-size 4|16|64     page size in KB for the APK layout (default 16)\n"
+    "  --page-size 4|16|64     page size in KB that lib/<abi>/ entries of --apk are\n"
+    "                          aligned to (default 16; 16 KB also serves 4 KB devices)\n"
     "  --config FILE.json      the same options as JSON; the command line overrides\n"
     "  --json                  print the manifest and warnings as one JSON document\n"
     "  --strict                warnings and files differing between ABIs are errors\n"
@@ -50,6 +55,7 @@ const char cmd_pack_usage[] =
 /* Options as strings, from the command line or the config file. */
 struct raw_opts {
     char *out;
+    char *apk;
     sp_strv stdlib, site, lib, extract, exclude;
     int list_set[5]; /* which lists were given */
     char *page_size;
@@ -72,6 +78,7 @@ static void raw_init(struct raw_opts *r)
 static void raw_release(struct raw_opts *r)
 {
     free(r->out);
+    free(r->apk);
     free(r->page_size);
     sp_strv_release(&r->stdlib);
     sp_strv_release(&r->site);
@@ -178,6 +185,9 @@ static int load_config(const char *file, struct raw_opts *r)
         } else if (!strcmp(key, "out") && cJSON_IsString(item)) {
             free(r->out);
             r->out = resolve_relative(base_dir, item->valuestring, 0);
+        } else if (!strcmp(key, "apk") && cJSON_IsString(item)) {
+            free(r->apk);
+            r->apk = resolve_relative(base_dir, item->valuestring, 0);
         } else if (!strcmp(key, "page-size") && (cJSON_IsNumber(item) || cJSON_IsString(item))) {
             free(r->page_size);
             r->page_size = cJSON_IsNumber(item) ? sp_xasprintf("%d", item->valueint)
@@ -196,7 +206,7 @@ static int load_config(const char *file, struct raw_opts *r)
                 r->verbose = v;
         } else {
             snprintf(msg, sizeof msg,
-                     "%s: unknown or mistyped key \"%s\" (keys: out, stdlib, site-packages, lib, "
+                     "%s: unknown or mistyped key \"%s\" (keys: out, apk, stdlib, site-packages, lib, "
                      "extract, exclude, page-size, json, strict, quiet, verbose)",
                      file, key);
             rc = sp_report_error(SP_EUSAGE, msg);
@@ -251,9 +261,10 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
             if (strlen(list_opts[k].name) == nlen && !strncmp(name, list_opts[k].name, nlen))
                 list = list_opts[k].list;
         int is_out = nlen == 3 && !strncmp(name, "out", 3);
+        int is_apk = nlen == 3 && !strncmp(name, "apk", 3);
         int is_page = nlen == 9 && !strncmp(name, "page-size", 9);
         int is_config = nlen == 6 && !strncmp(name, "config", 6);
-        if (list < 0 && !is_out && !is_page && !is_config)
+        if (list < 0 && !is_out && !is_apk && !is_page && !is_config)
             return usage_error("pack: unknown option '%s'", a);
         if (!value) {
             if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
@@ -269,6 +280,9 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
         } else if (is_out) {
             free(cli->out);
             cli->out = sp_xstrdup(value);
+        } else if (is_apk) {
+            free(cli->apk);
+            cli->apk = sp_xstrdup(value);
         } else if (is_page) {
             free(cli->page_size);
             cli->page_size = sp_xstrdup(value);
@@ -309,6 +323,10 @@ static void merge(struct raw_opts *cli, struct raw_opts *cfg)
     if (!cli->out && cfg->out) {
         cli->out = cfg->out;
         cfg->out = NULL;
+    }
+    if (!cli->apk && cfg->apk) {
+        cli->apk = cfg->apk;
+        cfg->apk = NULL;
     }
     if (!cli->page_size && cfg->page_size) {
         cli->page_size = cfg->page_size;
@@ -476,6 +494,8 @@ int cmd_pack(int argc, char **argv)
     for (size_t i = 0; i < cli.exclude.n && rc == 0; i++)
         sp_strv_push(&opts.exclude, cli.exclude.v[i]);
     opts.strict = cli.strict == 1;
+    if (cli.apk)
+        opts.apk_path = sp_xstrdup(cli.apk);
 
     if (rc == 0) {
         sp_error err;
@@ -499,6 +519,8 @@ int cmd_pack(int argc, char **argv)
                 cJSON_Delete(doc);
             } else if (cli.quiet != 1) {
                 print_report(res.manifest, cli.out, cli.verbose == 1);
+                if (cli.apk)
+                    printf("  APK layout: %s\n", cli.apk);
             }
             sp_pack_result_release(&res);
         }

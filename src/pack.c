@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <xxhash.h>
 
+#include "sppack/apk.h"
 #include "sppack/bootstrap.h"
 #include "sppack/classify.h"
 #include "sppack/elfinspect.h"
@@ -828,6 +829,10 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         free(text);
         free(mpath);
     }
+    /* The APK is written from the staged files before anything is renamed,
+     * so a failure there leaves the previous outputs as they were. */
+    if (rc == 0 && p->opts->apk_path)
+        rc = sp_apk_write_from_pack(od.stage, p->opts->apk_path, p->opts->page_size, err);
     if (rc == 0) {
         sp_strv stale;
         sp_strv_init(&stale);
@@ -856,6 +861,8 @@ void sp_pack_opts_release(sp_pack_opts *o)
     free(o->inputs);
     sp_strv_release(&o->extract);
     sp_strv_release(&o->exclude);
+    free(o->apk_path);
+    o->apk_path = NULL;
     o->inputs = NULL;
     o->ninputs = 0;
 }

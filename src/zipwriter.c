@@ -104,9 +104,15 @@ static int name_is_ascii(const char *name)
     return 1;
 }
 
+/* Per-entry metadata; NULL in add_entry means the writer's fixed values. */
+struct meta {
+    uint16_t dos_time, dos_date, flags;
+    uint32_t ext_attr;
+};
+
 static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
                      const void *data, uint64_t csize, uint64_t usize, unsigned align,
-                     uint32_t mode, sp_error *err)
+                     uint32_t mode, const struct meta *meta, sp_error *err)
 {
     size_t nlen = strlen(name);
     if (zw->failed)
@@ -141,6 +147,15 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     }
 
     uint16_t flags = name_is_ascii(name) ? 0 : FLAG_UTF8;
+    uint16_t dtime = zw->time, ddate = zw->date;
+    uint32_t ext_attr = mode << 16;
+    if (meta) {
+        /* Keep the UTF-8 and compression-option bits; never a data descriptor. */
+        flags = (uint16_t)(meta->flags & (FLAG_UTF8 | 0x0006));
+        dtime = meta->dos_time;
+        ddate = meta->dos_date;
+        ext_attr = meta->ext_attr;
+    }
     uint16_t needed = method == 0 && name[nlen - 1] != '/' ? 10 : 20;
     uint64_t header_off = zw->off;
 
@@ -150,8 +165,8 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     sp_buf_put16(&h, needed);
     sp_buf_put16(&h, flags);
     sp_buf_put16(&h, method);
-    sp_buf_put16(&h, zw->time);
-    sp_buf_put16(&h, zw->date);
+    sp_buf_put16(&h, dtime);
+    sp_buf_put16(&h, ddate);
     sp_buf_put32(&h, crc);
     sp_buf_put32(&h, (uint32_t)csize);
     sp_buf_put32(&h, (uint32_t)usize);
@@ -175,8 +190,8 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     sp_buf_put16(c, needed);
     sp_buf_put16(c, flags);
     sp_buf_put16(c, method);
-    sp_buf_put16(c, zw->time);
-    sp_buf_put16(c, zw->date);
+    sp_buf_put16(c, dtime);
+    sp_buf_put16(c, ddate);
     sp_buf_put32(c, crc);
     sp_buf_put32(c, (uint32_t)csize);
     sp_buf_put32(c, (uint32_t)usize);
@@ -185,7 +200,7 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     sp_buf_put16(c, 0); /* comment */
     sp_buf_put16(c, 0); /* disk */
     sp_buf_put16(c, 0); /* internal attributes */
-    sp_buf_put32(c, mode << 16);
+    sp_buf_put32(c, ext_attr);
     sp_buf_put32(c, (uint32_t)header_off);
     sp_buf_add(c, name, nlen);
     zw->count++;
@@ -197,21 +212,34 @@ int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err)
     size_t n = strlen(name);
     if (n == 0 || name[n - 1] != '/')
         return sp_error_set(err, SP_EINPUT, name, "directory entry must end with '/'");
-    return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, err);
+    return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, NULL, err);
 }
 
 int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size,
                        unsigned align, sp_error *err)
 {
     uint32_t crc = (uint32_t)crc32_z(0L, data, size);
-    return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, err);
+    return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, NULL, err);
 }
 
 int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
                     const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
                     sp_error *err)
 {
-    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, err);
+    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, NULL,
+                     err);
+}
+
+int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsigned align,
+                     sp_error *err)
+{
+    if (e->flags & 1)
+        return sp_error_set(err, SP_EINPUT, e->name, "encrypted entries are not supported");
+    if (e->name_len != strlen(e->name))
+        return sp_error_set(err, SP_EINPUT, e->name, "entry name holds a NUL byte");
+    struct meta m = {e->dos_time, e->dos_date, e->flags, e->ext_attr};
+    return add_entry(zw, e->name, e->method, e->crc, sp_zip_data(z, e), e->csize, e->usize,
+                     align, 0, &m, err);
 }
 
 int sp_zipw_close(sp_zipw *zw, sp_error *err)

@@ -28,7 +28,8 @@ typedef struct sp_pack_opts {
     sp_strv extract;    /* --extract patterns (top-level names or globs) */
     sp_strv exclude;    /* --exclude globs */
     int strict;         /* warnings and per-ABI differences are errors */
-    unsigned page_size; /* bytes; recorded for the APK layout */
+    unsigned page_size; /* bytes: alignment of lib/<abi>/ entries in the APK */
+    char *apk_path;     /* --apk FILE: also write the APK layout there, or NULL */
 } sp_pack_opts;
 
 typedef struct sp_pack_result {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sppack/error.h"
+#include "sppack/zipreader.h"
 
 #define SP_ZIP_MAX_ENTRIES 65534u
 #define SP_ZIP_ALIGN_EXTRA_ID 0xD935u
@@ -41,6 +42,12 @@ int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t s
 int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
                     const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
                     sp_error *err);
+
+/* An entry of another archive copied as it is (compressed bytes, CRC,
+ * sizes, timestamp, attributes), realigned; its extra fields and any data
+ * descriptor are dropped. */
+int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsigned align,
+                     sp_error *err);
 
 /* Writes the central directory and end record, flushes and closes.
  * Frees zw whatever the result. */

@@ -12,11 +12,11 @@ import common  # noqa: E402
 class CliTest(common.TempDirTestCase):
     def test_help_lists_commands_and_exit_codes(self):
         p = common.sp_pack("--help", check=0)
-        for word in ("pack", "mangle", "Exit status", "0  success", "1  the input is wrong",
+        for word in ("pack", "align", "mangle", "Exit status", "0  success", "1  the input is wrong",
                      "2  usage error", "3  I/O or system failure"):
             self.assertIn(word, p.stdout)
         p = common.sp_pack("help", "pack", check=0)
-        for opt in ("--out", "--stdlib", "--site-packages", "--lib", "--extract", "--exclude",
+        for opt in ("--out", "--apk", "--stdlib", "--site-packages", "--lib", "--extract", "--exclude",
                     "--page-size", "--config", "--json", "--strict", "--quiet", "--verbose"):
             self.assertIn(opt, p.stdout)
         self.assertEqual(common.sp_pack("pack", "--help", check=0).stdout, p.stdout)

@@ -1,0 +1,34 @@
+/* The APK layer (DESIGN §5): which alignment each entry needs, writing an
+ * APK-layout zip from a pack output, and realigning an existing APK. */
+#ifndef SPPACK_APK_H
+#define SPPACK_APK_H
+
+#include <stdint.h>
+
+#include "sppack/error.h"
+#include "sppack/util.h"
+#include "sppack/zipreader.h"
+
+/* page_size for stored native libraries (lib/<abi>/NAME.so), 4 for other stored entries, 0 (none)
+ * for compressed ones, which Android reads through inflation anyway. */
+unsigned sp_apk_alignment(const char *name, uint16_t method, unsigned page_size);
+
+/* Writes path (atomically: temp file + rename) holding every file under
+ * pack_dir/jniLibs/<abi>/ as lib/<abi>/... and pack_dir/assets/ as assets/...,
+ * STORED, sorted, aligned. */
+int sp_apk_write_from_pack(const char *pack_dir, const char *path, unsigned page_size,
+                           sp_error *err);
+
+/* Rewrites in into out (atomically; out may equal in) with every entry
+ * aligned per sp_apk_alignment, contents and order unchanged. A signed
+ * input (APK Signing Block) is refused: aligning would break it. */
+int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *err);
+
+/* Lists, one line each in problems, the entries of an open archive whose
+ * data is not aligned as sp_apk_alignment asks. Returns how many. */
+size_t sp_apk_check_alignment(const sp_zip *z, unsigned page_size, sp_strv *problems);
+
+/* Writes a temporary file beside path, for the caller to rename over path. */
+char *sp_temp_path_beside(const char *path);
+
+#endif

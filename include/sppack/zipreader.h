@@ -1,0 +1,45 @@
+/* The zip reader for the metadata path: end record, central directory and
+ * local headers of a memory-mapped archive, with every length and offset
+ * bounded by the file size before it is used. It reads no payload: entry
+ * data is a slice of the mapping. */
+#ifndef SPPACK_ZIPREADER_H
+#define SPPACK_ZIPREADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sppack/error.h"
+#include "sppack/util.h"
+
+typedef struct sp_zip_entry {
+    char *name;            /* NUL-terminated copy of the central name */
+    size_t name_len;       /* bytes in the central name (may hold a NUL) */
+    uint16_t flags, method, dos_time, dos_date;
+    uint32_t crc, csize, usize, ext_attr;
+    uint64_t local_offset; /* local header */
+    uint64_t data_offset;  /* local header + 30 + local name + local extra */
+    uint16_t local_extra_len;
+} sp_zip_entry;
+
+typedef struct sp_zip {
+    sp_map map;
+    sp_zip_entry *entries;
+    size_t n;
+    uint64_t cd_offset, cd_size, eocd_offset;
+    uint64_t sig_block_offset; /* APK Signing Block start, or UINT64_MAX */
+} sp_zip;
+
+/* Opens and indexes path. Errors: SP_EIO when it cannot be read, SP_EINPUT
+ * when it is no zip this reader accepts (no end record, ZIP64, an entry or
+ * header outside the file). */
+int sp_zip_open(sp_zip *z, const char *path, sp_error *err);
+void sp_zip_close(sp_zip *z);
+
+/* Entry data (compressed bytes as stored). */
+const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e);
+
+/* 1 for lib/<abi>/<name>.so (or base/lib/... in a bundle module), the
+ * entries Android maps straight from the APK. */
+int sp_zip_is_native_lib(const char *name);
+
+#endif

@@ -1,0 +1,165 @@
+#include "sppack/zipreader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EOCD_SIG 0x06054b50u
+#define CEN_SIG 0x02014b50u
+#define LOC_SIG 0x04034b50u
+#define EOCD_SIZE 22u
+#define CEN_SIZE 46u
+#define LOC_SIZE 30u
+
+static uint16_t rd16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+void sp_zip_close(sp_zip *z)
+{
+    for (size_t i = 0; i < z->n; i++)
+        free(z->entries[i].name);
+    free(z->entries);
+    sp_map_close(&z->map);
+    memset(z, 0, sizeof *z);
+}
+
+const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e)
+{
+    return z->map.data + e->data_offset;
+}
+
+int sp_zip_is_native_lib(const char *name)
+{
+    if (strncmp(name, "base/", 5) == 0)
+        name += 5;
+    if (strncmp(name, "lib/", 4) != 0)
+        return 0;
+    const char *abi_end = strchr(name + 4, '/');
+    size_t n = strlen(name);
+    return abi_end && abi_end > name + 4 && n > 3 && strcmp(name + n - 3, ".so") == 0;
+}
+
+static int find_eocd(const sp_zip *z, uint64_t *off)
+{
+    size_t size = z->map.size;
+    if (size < EOCD_SIZE)
+        return -1;
+    size_t lowest = size > EOCD_SIZE + 0xFFFF ? size - EOCD_SIZE - 0xFFFF : 0;
+    for (size_t p = size - EOCD_SIZE + 1; p-- > lowest;) {
+        const unsigned char *q = z->map.data + p;
+        /* The comment must end exactly at the end of the file. */
+        if (rd32(q) == EOCD_SIG && p + EOCD_SIZE + rd16(q + 20) == size) {
+            *off = p;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
+{
+    memset(z, 0, sizeof *z);
+    z->sig_block_offset = UINT64_MAX;
+    if (sp_map_open(&z->map, path, err) != 0)
+        return -1;
+    const unsigned char *d = z->map.data;
+    uint64_t size = z->map.size;
+    uint64_t eocd;
+    if (find_eocd(z, &eocd) != 0) {
+        sp_error_set(err, SP_EINPUT, path, "not a zip file (no end of central directory)");
+        sp_zip_close(z); /* after the message: it may name an entry */
+        return -1;
+    }
+    const unsigned char *e = d + eocd;
+    uint16_t count = rd16(e + 10);
+    uint32_t cd_size = rd32(e + 12), cd_off = rd32(e + 16);
+    if (rd16(e + 4) != 0 || rd16(e + 6) != 0 || rd16(e + 8) != count) {
+        sp_error_set(err, SP_EINPUT, path, "multi-disk zip archives are not supported");
+        sp_zip_close(z);
+        return -1;
+    }
+    if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
+        sp_error_set(err, SP_EINPUT, path, "ZIP64 archive (Android rejects them)");
+        sp_zip_close(z);
+        return -1;
+    }
+    if ((uint64_t)cd_off + cd_size > eocd) {
+        sp_error_set(err, SP_EINPUT, path, "central directory runs past the end record");
+        sp_zip_close(z);
+        return -1;
+    }
+    z->eocd_offset = eocd;
+    z->cd_offset = cd_off;
+    z->cd_size = cd_size;
+    /* APK Signing Block: ... size (8) | magic (16) right before the CD. */
+    if (cd_off >= 32 && memcmp(d + cd_off - 16, "APK Sig Block 42", 16) == 0) {
+        uint64_t bsize = rd64(d + cd_off - 24);
+        if (bsize + 8 <= cd_off)
+            z->sig_block_offset = cd_off - bsize - 8;
+        else
+            z->sig_block_offset = 0;
+    }
+    z->entries = sp_xcalloc(count ? count : 1, sizeof *z->entries);
+    uint64_t p = cd_off, end = (uint64_t)cd_off + cd_size;
+    for (uint16_t i = 0; i < count; i++) {
+        if (p + CEN_SIZE > end || rd32(d + p) != CEN_SIG) {
+            sp_error_set(err, SP_EINPUT, path, "central directory entry %u is corrupt", i);
+            sp_zip_close(z);
+            return -1;
+        }
+        const unsigned char *c = d + p;
+        uint16_t nlen = rd16(c + 28), xlen = rd16(c + 30), clen = rd16(c + 32);
+        if (p + CEN_SIZE + nlen + xlen + clen > end) {
+            sp_error_set(err, SP_EINPUT, path, "central directory entry %u is truncated", i);
+            sp_zip_close(z);
+            return -1;
+        }
+        sp_zip_entry *x = &z->entries[z->n++];
+        x->name = sp_xstrndup((const char *)c + CEN_SIZE, nlen);
+        x->name_len = nlen;
+        x->flags = rd16(c + 8);
+        x->method = rd16(c + 10);
+        x->dos_time = rd16(c + 12);
+        x->dos_date = rd16(c + 14);
+        x->crc = rd32(c + 16);
+        x->csize = rd32(c + 20);
+        x->usize = rd32(c + 24);
+        x->ext_attr = rd32(c + 38);
+        x->local_offset = rd32(c + 42);
+        if (x->csize == 0xFFFFFFFFu || x->usize == 0xFFFFFFFFu ||
+            x->local_offset == 0xFFFFFFFFu) {
+            sp_error_set(err, SP_EINPUT, path, "%s: ZIP64 entry (Android rejects them)",
+                                x->name);
+            sp_zip_close(z);
+            return -1;
+        }
+        uint64_t lo = x->local_offset;
+        if (lo + LOC_SIZE > size || rd32(d + lo) != LOC_SIG) {
+            sp_error_set(err, SP_EINPUT, path, "%s: no local header at offset %llu",
+                                x->name, (unsigned long long)lo);
+            sp_zip_close(z);
+            return -1;
+        }
+        x->local_extra_len = rd16(d + lo + 28);
+        x->data_offset = lo + LOC_SIZE + rd16(d + lo + 26) + x->local_extra_len;
+        if (x->data_offset + x->csize > size) {
+            sp_error_set(err, SP_EINPUT, path, "%s: data runs past the end of the file",
+                                x->name);
+            sp_zip_close(z);
+            return -1;
+        }
+        p += CEN_SIZE + nlen + xlen + clen;
+    }
+    return 0;
+}
