@@ -10,7 +10,7 @@ pkgs=(
     clang lld g++ python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
     # Android's tools, the oracles for APKs
     zipalign apksigner aapt android-framework-res android-libziparchive-dev android-libbase-dev
-    default-jre-headless
+    default-jre-headless protobuf-compiler
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,6 +11,7 @@
 
 static const struct sp_command commands[] = {
     {"pack", cmd_pack, "package CPython trees into jniLibs/ and stored zips", cmd_pack_usage},
+    {"inject", cmd_inject, "merge a pack output into an APK or App Bundle", cmd_inject_usage},
     {"align", cmd_align, "page-align the entries of an APK (zipalign -P equivalent)",
      cmd_align_usage},
     {"mangle", cmd_mangle, "print the library name of dotted module names", cmd_mangle_usage},
@@ -20,7 +21,8 @@ static const struct sp_command commands[] = {
 static const char exit_codes[] =
     "Exit status:\n"
     "  0  success\n"
-    "  1  the input is wrong (pack refused an input, align -c found misaligned entries)\n"
+    "  1  the input is wrong (pack or inject refused an input, align -c found\n"
+    "     misaligned entries)\n"
     "  2  usage error\n"
     "  3  I/O or system failure\n";
 

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define EOCD_SIG 0x06054b50u
 #define CEN_SIG 0x02014b50u
@@ -161,5 +162,51 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
         }
         p += CEN_SIZE + nlen + xlen + clen;
     }
+    return 0;
+}
+
+const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name)
+{
+    for (size_t i = 0; i < z->n; i++)
+        if (strcmp(z->entries[i].name, name) == 0)
+            return &z->entries[i];
+    return NULL;
+}
+
+int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *out,
+                      sp_error *err)
+{
+    out->len = 0;
+    if (e->usize > max_size)
+        return sp_error_set(err, SP_EINPUT, e->name, "entry of %u bytes is larger than %zu",
+                            e->usize, max_size);
+    const unsigned char *data = sp_zip_data(z, e);
+    if (e->method == 0) {
+        if (e->csize != e->usize)
+            return sp_error_set(err, SP_EINPUT, e->name, "stored entry with two sizes");
+        sp_buf_add(out, data, e->csize);
+    } else if (e->method == 8) {
+        sp_buf_grow(out, e->usize);
+        z_stream s;
+        memset(&s, 0, sizeof s);
+        if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+            return sp_error_set(err, SP_EIO, e->name, "cannot start inflating");
+        s.next_in = (unsigned char *)data;
+        s.avail_in = e->csize;
+        s.next_out = (unsigned char *)out->data;
+        s.avail_out = e->usize;
+        int r = inflate(&s, Z_FINISH);
+        size_t produced = e->usize - s.avail_out;
+        inflateEnd(&s);
+        if (r != Z_STREAM_END || produced != e->usize)
+            return sp_error_set(err, SP_EINPUT, e->name, "deflated data is corrupt");
+        out->len = produced;
+        out->data[out->len] = '\0';
+    } else {
+        return sp_error_set(err, SP_EINPUT, e->name, "compression method %u is not supported",
+                            e->method);
+    }
+    if ((uint32_t)crc32_z(0, (const unsigned char *)out->data, out->len) != e->crc)
+        return sp_error_set(err, SP_EINPUT, e->name, "CRC mismatch");
     return 0;
 }

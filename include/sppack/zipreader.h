@@ -38,6 +38,15 @@ void sp_zip_close(sp_zip *z);
 /* Entry data (compressed bytes as stored). */
 const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e);
 
+/* The uncompressed bytes of a STORED or DEFLATED entry into out (replacing
+ * its content), checked against the entry's size and CRC. Entries larger
+ * than max_size are refused, so a hostile size cannot exhaust memory. */
+int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *out,
+                      sp_error *err);
+
+/* The entry named name, or NULL. */
+const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name);
+
 /* 1 for lib/<abi>/<name>.so (or base/lib/... in a bundle module), the
  * entries Android maps straight from the APK. */
 int sp_zip_is_native_lib(const char *name);

@@ -1,0 +1,317 @@
+#define _GNU_SOURCE
+#include "sppack/inject.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sppack/abi.h"
+#include "sppack/apk.h"
+#include "sppack/bundlepb.h"
+#include "sppack/treewalk.h"
+#include "sppack/zipreader.h"
+#include "sppack/zipwriter.h"
+
+#define BUNDLE_CONFIG "BundleConfig.pb"
+#define NATIVE_PB "base/native.pb"
+#define PB_MAX (16u << 20) /* config protobufs are tiny; refuse absurd sizes */
+
+/* v1 (JAR) signature files. */
+static int is_v1_signature_file(const char *name)
+{
+    if (strncmp(name, "META-INF/", 9) != 0 || strchr(name + 9, '/'))
+        return 0;
+    return !strcmp(name, "META-INF/MANIFEST.MF") || fnmatch("META-INF/*.SF", name, 0) == 0 ||
+           fnmatch("META-INF/*.RSA", name, 0) == 0 || fnmatch("META-INF/*.DSA", name, 0) == 0 ||
+           fnmatch("META-INF/*.EC", name, 0) == 0;
+}
+
+/* A file of the pack output going into the archive. */
+struct added {
+    char *name;
+    char *path;
+};
+
+static int cmp_added(const void *a, const void *b)
+{
+    return strcmp(((const struct added *)a)->name, ((const struct added *)b)->name);
+}
+
+struct plan {
+    struct added *v;
+    size_t n, cap;
+    sp_strv abis;     /* lib/<abi> directories the output will hold */
+    sp_strv zips;     /* names of the Python zips added under assets/ */
+};
+
+static void add(struct plan *p, char *name, const char *path)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 64;
+        p->v = sp_xrealloc(p->v, p->cap * sizeof *p->v);
+    }
+    p->v[p->n].name = name;
+    p->v[p->n].path = sp_xstrdup(path);
+    p->n++;
+}
+
+static void plan_release(struct plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i].name);
+        free(p->v[i].path);
+    }
+    free(p->v);
+    sp_strv_release(&p->abis);
+    sp_strv_release(&p->zips);
+}
+
+static int add_tree(struct plan *p, const char *root, const char *prefix, sp_error *err)
+{
+    sp_tree t;
+    sp_tree_init(&t);
+    int rc = sp_tree_walk(root, NULL, &t, err);
+    for (size_t i = 0; i < t.n && rc == 0; i++)
+        add(p, sp_xasprintf("%s%s", prefix, t.files[i].rel), t.files[i].path);
+    sp_tree_release(&t);
+    return rc;
+}
+
+static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, sp_error *err)
+{
+    char *jni = sp_path_join(o->from, "jniLibs");
+    char *assets = sp_path_join(o->from, "assets");
+    int has_jni = access(jni, F_OK) == 0, has_assets = access(assets, F_OK) == 0;
+    int rc = 0;
+    if (!has_jni && !has_assets)
+        rc = sp_error_set(err, SP_EINPUT, o->from,
+                          "no jniLibs/ or assets/: not a pack output directory");
+    for (size_t i = 0; i < o->abis.n && rc == 0; i++) {
+        char *d = sp_path_join(jni, o->abis.v[i]);
+        if (access(d, F_OK) != 0)
+            rc = sp_error_set(err, SP_EINPUT, o->from, "has no libraries for %s", o->abis.v[i]);
+        free(d);
+    }
+    if (rc == 0 && has_jni) {
+        sp_tree t;
+        sp_tree_init(&t);
+        rc = sp_tree_walk(jni, NULL, &t, err);
+        for (size_t i = 0; i < t.n && rc == 0; i++) {
+            const char *rel = t.files[i].rel;
+            const char *slash = strchr(rel, '/');
+            char *abi = slash ? sp_xstrndup(rel, (size_t)(slash - rel)) : sp_xstrdup(rel);
+            if (!slash || !sp_abi_find(abi))
+                rc = sp_error_set(err, SP_EINPUT, t.files[i].path,
+                                  "not under jniLibs/<abi>/ for a known ABI");
+            else if (!o->abis.n || sp_strv_contains(&o->abis, abi)) {
+                add(p, sp_xasprintf("%slib/%s", prefix, rel), t.files[i].path);
+                if (!sp_strv_contains(&p->abis, abi))
+                    sp_strv_push(&p->abis, abi);
+            }
+            free(abi);
+        }
+        sp_tree_release(&t);
+    }
+    if (rc == 0 && has_assets && !o->no_assets) {
+        size_t before = p->n;
+        char *assets_prefix = sp_xasprintf("%sassets/", prefix);
+        rc = add_tree(p, assets, assets_prefix, err);
+        free(assets_prefix);
+        for (size_t i = before; i < p->n; i++) {
+            const char *name = p->v[i].name + strlen(prefix);
+            size_t n = strlen(name);
+            if (n > 4 && !strcmp(name + n - 4, ".zip"))
+                sp_strv_push(&p->zips, name);
+        }
+    }
+    if (rc == 0 && p->n == 0)
+        rc = sp_error_set(err, SP_EINPUT, o->from, "nothing to inject");
+    free(jni);
+    free(assets);
+    if (p->n > 1)
+        qsort(p->v, p->n, sizeof *p->v, cmp_added);
+    return rc;
+}
+
+static int is_added(const struct plan *p, const char *name)
+{
+    struct added key = {(char *)name, NULL};
+    return p->n && bsearch(&key, p->v, p->n, sizeof *p->v, cmp_added) != NULL;
+}
+
+/* The edited base/native.pb: what it held plus lib/<abi> for every ABI the
+ * output has that it does not list yet. */
+static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan *p,
+                     sp_buf *out, sp_error *err)
+{
+    sp_buf_init(out);
+    sp_strv listed, abis;
+    sp_strv_init(&listed);
+    sp_strv_init(&abis);
+    int rc = 0;
+    if (old) {
+        rc = sp_zip_read_entry(z, old, PB_MAX, out, err);
+        if (rc == 0 && sp_pb_native_paths((const unsigned char *)out->data, out->len, &listed) < 0)
+            rc = sp_error_set(err, SP_EINPUT, NATIVE_PB, "not a valid NativeLibraries protobuf");
+    }
+    /* Directories already in the bundle, then the added ones. */
+    for (size_t i = 0; i < z->n && rc == 0; i++) {
+        const char *name = z->entries[i].name;
+        if (strncmp(name, "base/lib/", 9) != 0)
+            continue;
+        const char *slash = strchr(name + 9, '/');
+        if (slash) {
+            char *abi = sp_xstrndup(name + 9, (size_t)(slash - name - 9));
+            if (!sp_strv_contains(&abis, abi))
+                sp_strv_push(&abis, abi);
+            free(abi);
+        }
+    }
+    for (size_t i = 0; i < p->abis.n; i++)
+        if (!sp_strv_contains(&abis, p->abis.v[i]))
+            sp_strv_push(&abis, p->abis.v[i]);
+    sp_strv_sort(&abis);
+    for (size_t i = 0; i < abis.n && rc == 0; i++) {
+        char *path = sp_xasprintf("lib/%s", abis.v[i]);
+        if (!sp_strv_contains(&listed, path)) {
+            if (!sp_pb_abi_alias(abis.v[i]))
+                rc = sp_error_set(err, SP_EINPUT, abis.v[i], "not an ABI bundletool knows");
+            else
+                sp_pb_add_native_dir(out, abis.v[i]);
+        }
+        free(path);
+    }
+    sp_strv_release(&listed);
+    sp_strv_release(&abis);
+    return rc;
+}
+
+/* The edited BundleConfig.pb: what it held plus the Python zips as
+ * uncompressed globs (bundletool would deflate assets otherwise). */
+static int bundle_config(const sp_zip *z, const sp_zip_entry *old, const struct plan *p,
+                         sp_buf *out, sp_error *err)
+{
+    sp_buf_init(out);
+    sp_strv listed, missing;
+    sp_strv_init(&listed);
+    sp_strv_init(&missing);
+    int rc = sp_zip_read_entry(z, old, PB_MAX, out, err);
+    if (rc == 0 && sp_pb_uncompressed_globs((const unsigned char *)out->data, out->len, &listed) < 0)
+        rc = sp_error_set(err, SP_EINPUT, BUNDLE_CONFIG, "not a valid BundleConfig protobuf");
+    for (size_t i = 0; i < p->zips.n && rc == 0; i++)
+        if (!sp_strv_contains(&listed, p->zips.v[i]))
+            sp_strv_push(&missing, p->zips.v[i]);
+    if (rc == 0 && missing.n)
+        sp_pb_add_uncompressed_globs(out, &missing);
+    sp_strv_release(&listed);
+    sp_strv_release(&missing);
+    return rc;
+}
+
+static int write_file(sp_zipw *zw, const char *name, const char *path, unsigned page,
+                      sp_error *err)
+{
+    sp_map m;
+    if (sp_map_open(&m, path, err) != 0)
+        return -1;
+    int rc = sp_zipw_add_stored(zw, name, m.data, m.size, sp_apk_alignment(name, 0, page), err);
+    sp_map_close(&m);
+    return rc;
+}
+
+int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
+{
+    memset(res, 0, sizeof *res);
+    sp_zip z;
+    if (sp_zip_open(&z, o->into, err) != 0)
+        return -1;
+    struct plan p;
+    memset(&p, 0, sizeof p);
+    sp_strv_init(&p.abis);
+    sp_strv_init(&p.zips);
+    int rc = 0;
+
+    /* Signed input: v2/v3 signing block or v1 signature files. */
+    int v1 = 0;
+    for (size_t i = 0; i < z.n; i++)
+        v1 |= is_v1_signature_file(z.entries[i].name) && strcmp(z.entries[i].name,
+                                                                 "META-INF/MANIFEST.MF") != 0;
+    if ((z.sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
+        rc = sp_error_set(err, SP_EINPUT, o->into,
+                          "signed %s: changing it would invalidate the signature "
+                          "(hint: inject before signing, or --strip-signature and sign again)",
+                          z.sig_block_offset != UINT64_MAX ? "APK (v2/v3 signing block)"
+                                                           : "APK (v1 signature files)");
+    const sp_zip_entry *config = sp_zip_find(&z, BUNDLE_CONFIG);
+    res->is_bundle = config != NULL;
+    size_t n = strlen(o->into);
+    if (rc == 0 && !config && n > 4 && !strcmp(o->into + n - 4, ".aab"))
+        rc = sp_error_set(err, SP_EINPUT, o->into, "an .aab without BundleConfig.pb");
+    const char *prefix = res->is_bundle ? "base/" : "";
+    if (rc == 0)
+        rc = collect(o, prefix, &p, err);
+    for (size_t i = 0; i < z.n && rc == 0; i++)
+        if (is_added(&p, z.entries[i].name) && !o->replace)
+            rc = sp_error_set(err, SP_EINPUT, o->into,
+                              "%s is already there (hint: --replace to replace it)",
+                              z.entries[i].name);
+
+    sp_buf native, cfg;
+    sp_buf_init(&native);
+    sp_buf_init(&cfg);
+    const sp_zip_entry *old_native = res->is_bundle ? sp_zip_find(&z, NATIVE_PB) : NULL;
+    int edit_native = res->is_bundle && p.abis.n > 0;
+    if (rc == 0 && edit_native)
+        rc = native_pb(&z, old_native, &p, &native, err);
+    if (rc == 0 && res->is_bundle)
+        rc = bundle_config(&z, config, &p, &cfg, err);
+
+    char *tmp = sp_temp_path_beside(o->out);
+    sp_zipw *zw = NULL;
+    if (rc == 0)
+        rc = sp_zipw_open(&zw, tmp, err);
+    for (size_t i = 0; i < z.n && rc == 0; i++) {
+        const sp_zip_entry *e = &z.entries[i];
+        if (o->strip_signature && is_v1_signature_file(e->name)) {
+            res->stripped++;
+            continue;
+        }
+        if (is_added(&p, e->name)) {
+            res->replaced++;
+            continue;
+        }
+        if (e == config)
+            rc = sp_zipw_add_stored(zw, e->name, cfg.data, cfg.len, 4, err);
+        else if (e == old_native && edit_native)
+            rc = sp_zipw_add_stored(zw, e->name, native.data, native.len, 4, err);
+        else
+            rc = sp_zipw_add_copy(zw, &z, e, sp_apk_alignment(e->name, e->method, o->page_size),
+                                  err);
+        res->kept++;
+    }
+    if (rc == 0 && edit_native && !old_native)
+        rc = sp_zipw_add_stored(zw, NATIVE_PB, native.data, native.len, 4, err);
+    for (size_t i = 0; i < p.n && rc == 0; i++) {
+        rc = write_file(zw, p.v[i].name, p.v[i].path, o->page_size, err);
+        res->added++;
+    }
+    if (zw) {
+        if (rc == 0)
+            rc = sp_zipw_close(zw, err);
+        else
+            sp_zipw_abort(zw);
+    }
+    if (rc == 0 && rename(tmp, o->out) != 0)
+        rc = sp_error_set(err, SP_EIO, o->out, "cannot write: %s", strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    sp_buf_release(&native);
+    sp_buf_release(&cfg);
+    plan_release(&p);
+    sp_zip_close(&z);
+    return rc;
+}
