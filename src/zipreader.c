@@ -1,10 +1,12 @@
 #include "sppack/zipreader.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #define EOCD_SIG 0x06054b50u
+#define EOCD64_LOCATOR_SIG 0x07064b50u
 #define CEN_SIG 0x02014b50u
 #define LOC_SIG 0x04034b50u
 #define EOCD_SIZE 22u
@@ -37,7 +39,7 @@ void sp_zip_close(sp_zip *z)
 
 const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e)
 {
-    return z->map.data + e->data_offset;
+    return z->data + e->data_offset;
 }
 
 int sp_zip_is_native_lib(const char *name)
@@ -51,80 +53,99 @@ int sp_zip_is_native_lib(const char *name)
     return abi_end && abi_end > name + 4 && n > 3 && strcmp(name + n - 3, ".so") == 0;
 }
 
-static int find_eocd(const sp_zip *z, uint64_t *off)
+/* The end record: the last signature whose comment ends exactly at the end
+ * of the file; failing that (lenient), the last signature whose comment fits. */
+static int find_eocd(const sp_zip *z, int lenient, uint64_t *off)
 {
-    size_t size = z->map.size;
+    size_t size = z->size;
     if (size < EOCD_SIZE)
         return -1;
     size_t lowest = size > EOCD_SIZE + 0xFFFF ? size - EOCD_SIZE - 0xFFFF : 0;
-    for (size_t p = size - EOCD_SIZE + 1; p-- > lowest;) {
-        const unsigned char *q = z->map.data + p;
-        /* The comment must end exactly at the end of the file. */
-        if (rd32(q) == EOCD_SIG && p + EOCD_SIZE + rd16(q + 20) == size) {
-            *off = p;
-            return 0;
+    for (int pass = 0; pass < 1 + lenient; pass++) {
+        for (size_t p = size - EOCD_SIZE + 1; p-- > lowest;) {
+            const unsigned char *q = z->data + p;
+            if (rd32(q) != EOCD_SIG)
+                continue;
+            uint64_t end = p + EOCD_SIZE + rd16(q + 20);
+            if (pass == 0 ? end == size : end <= size) {
+                *off = p;
+                return 0;
+            }
         }
     }
     return -1;
 }
 
-int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
+/* Stops the parse: err gets "label: msg", z->fatal_id the check ID. */
+static int fatal(sp_zip *z, const char *id, sp_error *err, const char *label, const char *msg)
 {
+    sp_error_set(err, SP_EINPUT, label, "%s", msg);
+    const char *keep = id;
+    /* Free what was built but keep the caller's mapping for sp_zip_close. */
+    for (size_t i = 0; i < z->n; i++)
+        free(z->entries[i].name);
+    free(z->entries);
+    z->entries = NULL;
+    z->n = 0;
+    z->fatal_id = keep;
+    return -1;
+}
+
+int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const char *label,
+                       sp_zip_issue_fn issue, void *ctx, sp_error *err)
+{
+    sp_map keep = z->map;
     memset(z, 0, sizeof *z);
+    z->map = keep;
+    z->data = d;
+    z->size = size;
     z->sig_block_offset = UINT64_MAX;
-    if (sp_map_open(&z->map, path, err) != 0)
-        return -1;
-    const unsigned char *d = z->map.data;
-    uint64_t size = z->map.size;
+    char msg[512];
     uint64_t eocd;
-    if (find_eocd(z, &eocd) != 0) {
-        sp_error_set(err, SP_EINPUT, path, "not a zip file (no end of central directory)");
-        sp_zip_close(z); /* after the message: it may name an entry */
-        return -1;
-    }
+    if (find_eocd(z, issue != NULL, &eocd) != 0)
+        return fatal(z, "Z001", err, label, "not a zip file (no end of central directory)");
     const unsigned char *e = d + eocd;
+    z->trailing = size - (eocd + EOCD_SIZE + rd16(e + 20));
+    if (z->trailing && issue) {
+        snprintf(msg, sizeof msg, "%llu bytes after the end of central directory record",
+                 (unsigned long long)z->trailing);
+        issue(ctx, "Z002", NULL, msg);
+    }
     uint16_t count = rd16(e + 10);
     uint32_t cd_size = rd32(e + 12), cd_off = rd32(e + 16);
-    if (rd16(e + 4) != 0 || rd16(e + 6) != 0 || rd16(e + 8) != count) {
-        sp_error_set(err, SP_EINPUT, path, "multi-disk zip archives are not supported");
-        sp_zip_close(z);
-        return -1;
-    }
-    if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
-        sp_error_set(err, SP_EINPUT, path, "ZIP64 archive (Android rejects them)");
-        sp_zip_close(z);
-        return -1;
-    }
-    if ((uint64_t)cd_off + cd_size > eocd) {
-        sp_error_set(err, SP_EINPUT, path, "central directory runs past the end record");
-        sp_zip_close(z);
-        return -1;
-    }
+    if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu ||
+        (eocd >= 20 && rd32(d + eocd - 20) == EOCD64_LOCATOR_SIG))
+        return fatal(z, "Z006", err, label, "ZIP64 archive (Android rejects them)");
+    if (rd16(e + 4) != 0 || rd16(e + 6) != 0 || rd16(e + 8) != count)
+        return fatal(z, "Z001", err, label, "multi-disk zip archives are not supported");
+    if ((uint64_t)cd_off + cd_size > eocd)
+        return fatal(z, "Z009", err, label, "central directory runs into the end record");
     z->eocd_offset = eocd;
     z->cd_offset = cd_off;
     z->cd_size = cd_size;
     /* APK Signing Block: ... size (8) | magic (16) right before the CD. */
     if (cd_off >= 32 && memcmp(d + cd_off - 16, "APK Sig Block 42", 16) == 0) {
         uint64_t bsize = rd64(d + cd_off - 24);
-        if (bsize + 8 <= cd_off)
-            z->sig_block_offset = cd_off - bsize - 8;
-        else
-            z->sig_block_offset = 0;
+        z->sig_block_offset = bsize + 8 <= cd_off ? cd_off - bsize - 8 : 0;
+    }
+    /* A count can claim no more entries than the directory has room for. */
+    if ((uint64_t)count * CEN_SIZE > cd_size) {
+        snprintf(msg, sizeof msg, "central directory too small for %u entries (truncated?)",
+                 count);
+        return fatal(z, "Z001", err, label, msg);
     }
     z->entries = sp_xcalloc(count ? count : 1, sizeof *z->entries);
     uint64_t p = cd_off, end = (uint64_t)cd_off + cd_size;
     for (uint16_t i = 0; i < count; i++) {
         if (p + CEN_SIZE > end || rd32(d + p) != CEN_SIG) {
-            sp_error_set(err, SP_EINPUT, path, "central directory entry %u is corrupt", i);
-            sp_zip_close(z);
-            return -1;
+            snprintf(msg, sizeof msg, "central directory entry %u is corrupt", i);
+            return fatal(z, "Z001", err, label, msg);
         }
         const unsigned char *c = d + p;
         uint16_t nlen = rd16(c + 28), xlen = rd16(c + 30), clen = rd16(c + 32);
         if (p + CEN_SIZE + nlen + xlen + clen > end) {
-            sp_error_set(err, SP_EINPUT, path, "central directory entry %u is truncated", i);
-            sp_zip_close(z);
-            return -1;
+            snprintf(msg, sizeof msg, "central directory entry %u is truncated", i);
+            return fatal(z, "Z001", err, label, msg);
         }
         sp_zip_entry *x = &z->entries[z->n++];
         x->name = sp_xstrndup((const char *)c + CEN_SIZE, nlen);
@@ -138,29 +159,46 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
         x->usize = rd32(c + 24);
         x->ext_attr = rd32(c + 38);
         x->local_offset = rd32(c + 42);
+        p += CEN_SIZE + nlen + xlen + clen;
         if (x->csize == 0xFFFFFFFFu || x->usize == 0xFFFFFFFFu ||
             x->local_offset == 0xFFFFFFFFu) {
-            sp_error_set(err, SP_EINPUT, path, "%s: ZIP64 entry (Android rejects them)",
-                                x->name);
-            sp_zip_close(z);
-            return -1;
+            snprintf(msg, sizeof msg, "%s: ZIP64 entry (Android rejects them)", x->name);
+            return fatal(z, "Z006", err, label, msg);
         }
         uint64_t lo = x->local_offset;
+        const char *problem = NULL, *id = NULL;
         if (lo + LOC_SIZE > size || rd32(d + lo) != LOC_SIG) {
-            sp_error_set(err, SP_EINPUT, path, "%s: no local header at offset %llu",
-                                x->name, (unsigned long long)lo);
-            sp_zip_close(z);
-            return -1;
+            problem = "no local header at the offset the central directory gives";
+            id = "Z003";
+        } else {
+            x->local_extra_len = rd16(d + lo + 28);
+            x->data_offset = lo + LOC_SIZE + rd16(d + lo + 26) + x->local_extra_len;
+            if (x->data_offset + x->csize > size) {
+                problem = "data runs past the end of the file (truncated?)";
+                id = "Z001";
+            }
         }
-        x->local_extra_len = rd16(d + lo + 28);
-        x->data_offset = lo + LOC_SIZE + rd16(d + lo + 26) + x->local_extra_len;
-        if (x->data_offset + x->csize > size) {
-            sp_error_set(err, SP_EINPUT, path, "%s: data runs past the end of the file",
-                                x->name);
-            sp_zip_close(z);
-            return -1;
+        if (problem) {
+            if (!issue) {
+                snprintf(msg, sizeof msg, "%s: %s", x->name, problem);
+                return fatal(z, id, err, label, msg);
+            }
+            issue(ctx, id, x->name, problem);
+            continue;
         }
-        p += CEN_SIZE + nlen + xlen + clen;
+        x->valid = 1;
+    }
+    return 0;
+}
+
+int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
+{
+    memset(z, 0, sizeof *z);
+    if (sp_map_open(&z->map, path, err) != 0)
+        return -1;
+    if (sp_zip_open_buffer(z, z->map.data, z->map.size, path, NULL, NULL, err) != 0) {
+        sp_zip_close(z);
+        return -1;
     }
     return 0;
 }
@@ -168,7 +206,7 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
 const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name)
 {
     for (size_t i = 0; i < z->n; i++)
-        if (strcmp(z->entries[i].name, name) == 0)
+        if (z->entries[i].valid && strcmp(z->entries[i].name, name) == 0)
             return &z->entries[i];
     return NULL;
 }
@@ -177,6 +215,8 @@ int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, s
                       sp_error *err)
 {
     out->len = 0;
+    if (!e->valid)
+        return sp_error_set(err, SP_EINPUT, e->name, "entry data is not inside the archive");
     if (e->usize > max_size)
         return sp_error_set(err, SP_EINPUT, e->name, "entry of %u bytes is larger than %zu",
                             e->usize, max_size);

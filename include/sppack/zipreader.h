@@ -12,6 +12,7 @@
 #include "sppack/util.h"
 
 typedef struct sp_zip_entry {
+    int valid;             /* 0: its local header or data is not inside the file */
     char *name;            /* NUL-terminated copy of the central name */
     size_t name_len;       /* bytes in the central name (may hold a NUL) */
     uint16_t flags, method, dos_time, dos_date;
@@ -22,17 +23,33 @@ typedef struct sp_zip_entry {
 } sp_zip_entry;
 
 typedef struct sp_zip {
-    sp_map map;
+    sp_map map;            /* when opened from a path */
+    const unsigned char *data;
+    size_t size;
     sp_zip_entry *entries;
     size_t n;
     uint64_t cd_offset, cd_size, eocd_offset;
     uint64_t sig_block_offset; /* APK Signing Block start, or UINT64_MAX */
+    uint64_t trailing;         /* bytes after the end record (lenient mode) */
+    const char *fatal_id;      /* verify ID of the error that stopped parsing */
 } sp_zip;
+
+/* Where a lenient parse reports what it can step over (bytes after the end
+ * record, an entry whose local header is missing): a verify check ID, the
+ * entry name or NULL, and a message. */
+typedef void (*sp_zip_issue_fn)(void *ctx, const char *id, const char *entry, const char *msg);
 
 /* Opens and indexes path. Errors: SP_EIO when it cannot be read, SP_EINPUT
  * when it is no zip this reader accepts (no end record, ZIP64, an entry or
  * header outside the file). */
 int sp_zip_open(sp_zip *z, const char *path, sp_error *err);
+
+/* Indexes an archive already in memory (not copied: data must outlive z).
+ * With issue != NULL the parse is lenient: problems it can step over are
+ * reported there and entries they concern get valid = 0; what stops it
+ * sets err and z->fatal_id. label names the archive in messages. */
+int sp_zip_open_buffer(sp_zip *z, const unsigned char *data, size_t size, const char *label,
+                       sp_zip_issue_fn issue, void *ctx, sp_error *err);
 void sp_zip_close(sp_zip *z);
 
 /* Entry data (compressed bytes as stored). */
