@@ -11,6 +11,8 @@
 
 static const struct sp_command commands[] = {
     {"pack", cmd_pack, "package CPython trees into jniLibs/ and stored zips", cmd_pack_usage},
+    {"verify", cmd_verify, "check an APK, .apks, .aab, zip or pack output (the CI gate)",
+     cmd_verify_usage},
     {"inject", cmd_inject, "merge a pack output into an APK or App Bundle", cmd_inject_usage},
     {"align", cmd_align, "page-align the entries of an APK (zipalign -P equivalent)",
      cmd_align_usage},
@@ -21,8 +23,8 @@ static const struct sp_command commands[] = {
 static const char exit_codes[] =
     "Exit status:\n"
     "  0  success\n"
-    "  1  the input is wrong (pack or inject refused an input, align -c found\n"
-    "     misaligned entries)\n"
+    "  1  the input is wrong (verify found errors, pack or inject refused an input,\n"
+    "     align -c found misaligned entries)\n"
     "  2  usage error\n"
     "  3  I/O or system failure\n";
 
