@@ -20,8 +20,8 @@ const char cmd_verify_usage[] =
     "  --min-sdk N         warn (E010) about libraries built for a newer API level\n"
     "  --deep              also check every entry's CRC and libzip's consistency check\n"
     "  --ignore IDS        leave these check IDs out (comma-separated, repeatable)\n\n"
-    "Exit status: 0 clean, 1 errors found (or warnings with --strict), 2 usage,\n"
-    "3 a path cannot be read.\n";
+    "Exit status: 0 clean, 1 errors found (or warnings with --strict, or a path\n"
+    "that does not exist), 2 usage, 3 a path that cannot be read.\n";
 
 int cmd_verify(int argc, char **argv)
 {
@@ -82,13 +82,14 @@ int cmd_verify(int argc, char **argv)
     }
     if (rc == 0 && npaths == 0)
         rc = sp_report_error(SP_EUSAGE, "verify: give at least one APK, bundle, zip or directory");
-    int io_failed = 0;
+    int unreadable = 0; /* the worst status of a path that could not be checked */
     for (int i = 0; i < npaths && rc == 0; i++) {
         sp_error err;
         sp_error_init(&err);
         if (sp_verify_path(paths[i], &o, &report, &err) != 0) {
             fprintf(stderr, "sp-pack: %s\n", err.msg);
-            io_failed = 1;
+            if (err.status > unreadable)
+                unreadable = err.status;
         }
     }
     if (rc == 0) {
@@ -96,8 +97,8 @@ int cmd_verify(int argc, char **argv)
             sp_report_print_json(&report, stdout);
         else
             sp_report_print_text(&report, stdout);
-        if (io_failed)
-            rc = SP_EIO;
+        if (unreadable)
+            rc = unreadable; /* 1 for a missing path, 3 for one that cannot be read */
         else if (sp_report_count(&report, SP_ERROR) ||
                  (strict && sp_report_count(&report, SP_WARNING)))
             rc = SP_EINPUT;

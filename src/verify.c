@@ -251,7 +251,8 @@ static int cmp_entry_ptr_offset(const void *a, const void *b)
     return x->local_offset < y->local_offset ? -1 : x->local_offset > y->local_offset;
 }
 
-static void zip_layer(struct ctx *c, const sp_zip *z, const char *prefix)
+/* align_checks: 0 for an .apks container, whose members are extracted, not mapped. */
+static void zip_layer(struct ctx *c, const sp_zip *z, const char *prefix, int align_checks)
 {
     const unsigned char *d = z->data;
     sp_report *r = c->r;
@@ -288,7 +289,7 @@ static void zip_layer(struct ctx *c, const sp_zip *z, const char *prefix)
                               "local header and central directory differ in: %s", diff.data);
             }
             sp_buf_release(&diff);
-            if (e->method == 0 && e->csize > 0 && !sp_zip_is_native_lib(e->name) &&
+            if (align_checks && e->method == 0 && e->csize > 0 && !sp_zip_is_native_lib(e->name) &&
                 e->data_offset % 4 != 0)
                 sp_report_add(r, f, "Z008", label, NULL, "data at offset %llu",
                               (unsigned long long)e->data_offset);
@@ -769,13 +770,13 @@ void sp_verify_buffer(unsigned char *data, size_t size, const char *label,
         sp_zip_close(&z);
         return;
     }
-    zip_layer(&c, &z, "");
-    if (o->deep)
-        deep_check(&c, data, size, "");
     int bundle = sp_zip_find(&z, "BundleConfig.pb") != NULL;
     int apks = 0;
     for (size_t i = 0; i < z.n && !bundle; i++)
         apks |= z.entries[i].valid && ends_with(z.entries[i].name, ".apk");
+    zip_layer(&c, &z, "", !apks);
+    if (o->deep)
+        deep_check(&c, data, size, "");
     if (bundle) {
         c.f->kind = "aab";
         add_zip_items(&c, &z, "", 1);
@@ -811,7 +812,7 @@ void sp_verify_buffer(unsigned char *data, size_t size, const char *label,
             }
             c.zips = sp_xrealloc(c.zips, (c.nzips + 1) * sizeof *c.zips);
             c.zips[c.nzips++] = inner;
-            zip_layer(&c, inner, prefix);
+            zip_layer(&c, inner, prefix, 1);
             if (o->deep)
                 deep_check(&c, (unsigned char *)b->data, b->len, prefix);
             add_zip_items(&c, inner, prefix, 0);

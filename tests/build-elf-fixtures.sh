@@ -49,3 +49,20 @@ clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
     -o libver-x86_64.so dep.c -Wl,-soname,libver.so.1
 clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
     -o modver-x86_64.so mod.c note.s libver-x86_64.so
+# Broken on purpose, for verify's E checks (x86_64 unless named):
+#   textrel-x86_64.so  a text relocation (DT_TEXTREL)
+#   wx-x86_64.so       one writable and executable PT_LOAD (--omagic)
+#   glibc-x86_64.so    DT_NEEDED libc.so.6, as desktop Linux builds have
+#   api30-arm64-v8a.so built for API level 30
+printf '.text\n.globl PyInit_textrel\nPyInit_textrel:\n ret\n.quad undefined_symbol\n' > textrel.s
+clang --target=x86_64-linux-android24 -shared -nostdlib -fuse-ld=lld -Wl,-z,notext \
+    -Wl,-z,max-page-size=16384 -o textrel-x86_64.so textrel.s
+clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld -Wl,--omagic \
+    -o wx-x86_64.so dep.c note.s
+clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -o libc.so.6 dep.c -Wl,-soname,libc.so.6
+clang --target=x86_64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -Wl,-z,max-page-size=16384 -o glibc-x86_64.so mod.c note.s libc.so.6
+sed 's/2: .long 24/2: .long 30/' note.s > note30.s
+clang --target=aarch64-linux-android24 -fPIC -shared -nostdlib -fuse-ld=lld \
+    -Wl,-z,max-page-size=16384 -o api30-arm64-v8a.so mod.c note30.s libdep-arm64-v8a.so
