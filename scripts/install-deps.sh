@@ -11,6 +11,8 @@ pkgs=(
     # Android's tools, the oracles for APKs
     zipalign apksigner aapt android-framework-res android-libziparchive-dev android-libbase-dev
     default-jre-headless protobuf-compiler
+    # the verify fuzzer (libFuzzer runtime)
+    libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
