@@ -14,12 +14,14 @@ int cmd_pack(int argc, char **argv);
 int cmd_mangle(int argc, char **argv);
 int cmd_align(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 
 extern const char cmd_pack_usage[];
 extern const char cmd_mangle_usage[];
 extern const char cmd_align_usage[];
 extern const char cmd_verify_usage[];
+extern const char cmd_ls_usage[];
 extern const char cmd_inject_usage[];
 
 /* Prints "sp-pack: <msg>" (and, for usage errors, a pointer to help) on

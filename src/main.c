@@ -13,6 +13,7 @@ static const struct sp_command commands[] = {
     {"pack", cmd_pack, "package CPython trees into jniLibs/ and stored zips", cmd_pack_usage},
     {"verify", cmd_verify, "check an APK, .apks, .aab, zip or pack output (the CI gate)",
      cmd_verify_usage},
+    {"ls", cmd_ls, "list natives per ABI, Python zips and download sizes", cmd_ls_usage},
     {"inject", cmd_inject, "merge a pack output into an APK or App Bundle", cmd_inject_usage},
     {"align", cmd_align, "page-align the entries of an APK (zipalign -P equivalent)",
      cmd_align_usage},

@@ -12,7 +12,7 @@ import common  # noqa: E402
 class CliTest(common.TempDirTestCase):
     def test_help_lists_commands_and_exit_codes(self):
         p = common.sp_pack("--help", check=0)
-        for word in ("pack", "inject", "align", "mangle", "Exit status", "0  success", "1  the input is wrong",
+        for word in ("pack", "verify", "ls", "inject", "align", "mangle", "Exit status", "0  success", "1  the input is wrong",
                      "2  usage error", "3  I/O or system failure"):
             self.assertIn(word, p.stdout)
         p = common.sp_pack("help", "pack", check=0)

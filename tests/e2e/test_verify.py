@@ -60,6 +60,11 @@ class VerifyTest(common.TempDirTestCase):
                 text_ids = re.findall(r": (?:error|warning)\[([A-Z]\d{3})\]: ", t.stdout)
                 self.assertEqual(sorted(text_ids), sorted(ids))
 
+    def test_catalogue_is_documented(self):
+        with open(os.path.join(common.SOURCE_DIR, "docs/checks.md")) as f:
+            documented = re.findall(r"^### ([A-Z]\d{3}) ", f.read(), re.M)
+        self.assertEqual(documented, CATALOGUE)
+
     def test_kinds_and_json_shape(self):
         kinds = {"clean-apk": "apk", "clean-apks": "apks", "clean-aab": "aab",
                  "clean-dir": "dir", "Z004": "apk", "L003": "apk"}
@@ -81,6 +86,7 @@ class VerifyTest(common.TempDirTestCase):
         self.assertEqual(common.sp_pack("verify", "--strict", l006).returncode, 1)
         p, doc, ids = verify(self.fixtures["E008"].path, "--ignore", "E008,E004")
         self.assertNotIn("E008", ids)
+        common.sp_pack("verify", "--ignore", ",".join(CATALOGUE), l006, check=0)  # all known
         common.sp_pack("verify", "--ignore", "X999", l006, check=2)
         common.sp_pack("verify", "--page-size", "8", l006, check=2)
         common.sp_pack("verify", check=2)
@@ -94,6 +100,26 @@ class VerifyTest(common.TempDirTestCase):
         self.assertIn("2 files checked", common.sp_pack(
             "verify", self.fixtures["clean-apk"].path, self.fixtures["clean-dir"].path,
             check=0).stdout)
+
+    def test_ls(self):
+        p = common.sp_pack("ls", self.fixtures["clean-apk"].path, check=0)
+        rows = [l.split() for l in p.stdout.splitlines() if l.startswith("  ")]
+        libs = [r for r in rows if r[-1].startswith("lib/")]
+        self.assertEqual(sorted(r[-1] for r in libs),
+                         ["lib/arm64-v8a/libdep.so", "lib/arm64-v8a/libmod.so",
+                          "lib/x86_64/libdep.so", "lib/x86_64/libmod.so"])
+        for r in libs:
+            self.assertEqual(int(r[1]) % 16384, 0)
+            self.assertIn(r[2], ("16384", "65536"))
+        self.assertIn("assets/stdlib.zip  (1 markers)", p.stdout)
+        self.assertRegex(p.stdout, r"arm64-v8a\s+2 libraries")
+        p = common.sp_pack("ls", self.fixtures["clean-apks"].path, check=0)
+        self.assertIn("splits/base-arm64_v8a.apk!/lib/arm64-v8a/libmod.so", p.stdout)
+        self.assertRegex(p.stdout, r"x86_64\s+2 libraries")
+        p = common.sp_pack("ls", self.fixtures["clean-dir"].path, check=0)
+        self.assertIn("jniLibs/x86_64/libmod.so", p.stdout)
+        common.sp_pack("ls", os.path.join(self.work, "missing"), check=1)
+        common.sp_pack("ls", check=2)
 
 
 class VerifyRealTest(common.TempDirTestCase):
