@@ -80,6 +80,22 @@ char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err)
     return p;
 }
 
+int sp_outdir_keep(sp_outdir *od, const char *rel, sp_error *err)
+{
+    char *staged = sp_outdir_stage(od, rel, err);
+    if (!staged)
+        return -1;
+    char *current = sp_path_join(od->dir, rel);
+    int rc = 0;
+    if (link(current, staged) != 0) {
+        /* A copy works everywhere, at the price of a new mtime on commit. */
+        rc = sp_copy_file(current, staged, err);
+    }
+    free(current);
+    free(staged);
+    return rc;
+}
+
 /* Removes empty directories from path's parent up to (not including) top. */
 static void prune_empty_parents(const char *top, const char *path)
 {

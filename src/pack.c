@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "sppack/apk.h"
@@ -95,6 +96,8 @@ struct plan {
     struct input_stats *stats;
     sp_strv *warnings;
     int has_site;
+    const cJSON *prev;   /* the previous run's state, or NULL */
+    cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
 };
 
 static int abi_index(struct plan *p, const sp_abi *abi)
@@ -134,6 +137,7 @@ static void plan_release(struct plan *p)
     free(p->natlibs.v);
     free(p->maps.v);
     free(p->stats);
+    cJSON_Delete(p->next_outputs);
 }
 
 /* Maps a file and keeps the mapping until the plan is released. */
@@ -243,17 +247,10 @@ static int zip_for_input(const struct plan *p, int kind, const char *name)
     return kind == SP_INPUT_STDLIB ? ZIP_STDLIB : ZIP_SITE;
 }
 
-static int read_tree(struct plan *p, size_t idx, sp_error *err)
+static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error *err)
 {
     const sp_pack_input *in = &p->opts->inputs[idx];
-    sp_walk_opts wo = {&p->opts->exclude, in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL,
-                       0};
-    sp_tree tree;
-    sp_tree_init(&tree);
-    if (sp_tree_walk(in->path, &wo, &tree, err) != 0) {
-        sp_tree_release(&tree);
-        return -1;
-    }
+    const sp_tree tree = *walked;
     VEC(struct candidate) cands = {0};
     int rc = 0;
     for (size_t i = 0; i < tree.n && rc == 0; i++) {
@@ -351,7 +348,6 @@ static int read_tree(struct plan *p, size_t idx, sp_error *err)
         sp_elf_info_release(&cands.v[i].info);
     }
     free(cands.v);
-    sp_tree_release(&tree);
     return rc;
 }
 
@@ -393,27 +389,46 @@ static int read_lib(struct plan *p, size_t idx, const char *path, const sp_abi *
     return 0;
 }
 
-static int read_lib_input(struct plan *p, size_t idx, sp_error *err)
+static int read_lib_input(struct plan *p, size_t idx, const sp_tree *tree, int is_dir,
+                          sp_error *err)
 {
     const sp_pack_input *in = &p->opts->inputs[idx];
-    /* One file, or a directory of libraries. */
+    int rc = 0;
+    for (size_t i = 0; i < tree->n && rc == 0; i++)
+        rc = read_lib(p, idx, tree->files[i].path, in->abi, err);
+    if (rc == 0 && is_dir && tree->n == 0)
+        rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
+    return rc;
+}
+
+/* Lists the files of every input without reading them: a tree, a --lib
+ * directory, or a --lib file (a tree of one). */
+static int walk_input(const sp_pack_opts *o, size_t idx, sp_tree *tree, int *is_dir,
+                      sp_error *err)
+{
+    const sp_pack_input *in = &o->inputs[idx];
+    *is_dir = 1;
+    if (in->kind != SP_INPUT_LIB) {
+        sp_walk_opts wo = {&o->exclude, in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0};
+        return sp_tree_walk(in->path, &wo, tree, err);
+    }
     struct stat st;
     if (stat(in->path, &st) != 0)
-        return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, in->path,
-                            "--lib: %s", strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return read_lib(p, idx, in->path, in->abi, err);
-    sp_tree tree;
-    sp_tree_init(&tree);
-    int rc = sp_tree_walk(in->path, NULL, &tree, err);
-    if (rc == 0) {
-        for (size_t i = 0; i < tree.n && rc == 0; i++)
-            rc = read_lib(p, idx, tree.files[i].path, in->abi, err);
-        if (rc == 0 && tree.n == 0)
-            rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
-    }
-    sp_tree_release(&tree);
-    return rc;
+        return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, in->path, "--lib: %s",
+                            strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return sp_tree_walk(in->path, NULL, tree, err);
+    *is_dir = 0;
+    tree->files = sp_xcalloc(1, sizeof *tree->files);
+    tree->n = tree->cap = 1;
+    const char *slash = strrchr(in->path, '/');
+    tree->files[0].rel = sp_xstrdup(slash ? slash + 1 : in->path);
+    tree->files[0].path = sp_xstrdup(in->path);
+    tree->files[0].size = (uint64_t)st.st_size;
+    tree->files[0].mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    tree->files[0].ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+    tree->files[0].ino = (uint64_t)st.st_ino;
+    return 0;
 }
 
 /* ---- union over ABIs ---------------------------------------------------------------------- */
@@ -471,6 +486,7 @@ struct zentry {
     const char *name;
     const unsigned char *data;
     size_t size;
+    uint64_t hash; /* xxh3 of data; 0 for directories */
 };
 
 struct zip_out {
@@ -520,7 +536,7 @@ static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
                                 "collides with sp-pack's own %s (hint: --exclude it)",
                                 SP_BOOTSTRAP_NAME);
         if (same) {
-            struct zentry z = {e->name, e->data, e->size};
+            struct zentry z = {e->name, e->data, e->size, e->hash};
             VEC_PUSH(lay->out[e->zip][0].entries, z);
         } else {
             if (p->opts->strict)
@@ -538,7 +554,7 @@ static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
                 if (x->abi == last_abi)
                     continue; /* identical duplicate within an ABI */
                 last_abi = x->abi;
-                struct zentry z = {x->name, x->data, x->size};
+                struct zentry z = {x->name, x->data, x->size, x->hash};
                 VEC_PUSH(lay->out[x->zip][1 + x->abi].entries, z);
                 cJSON_AddItemToArray(abis, cJSON_CreateString(abi_name(p, x->abi)));
             }
@@ -660,12 +676,263 @@ static void add_directory_entries(struct zip_out *z, sp_strv *owned)
         if (i > 0 && strcmp(dirs.v[i], dirs.v[i - 1]) == 0)
             continue;
         sp_strv_push(owned, dirs.v[i]);
-        struct zentry d = {owned->v[owned->n - 1], NULL, 0};
+        struct zentry d = {owned->v[owned->n - 1], NULL, 0, 0};
         VEC_PUSH(z->entries, d);
     }
     sp_strv_release(&dirs);
     if (z->entries.n > 1)
         qsort(z->entries.v, z->entries.n, sizeof *z->entries.v, cmp_zentry);
+}
+
+
+/* ---- incremental output --------------------------------------------------------------------
+ *
+ * A state file remembers, for the last successful run into DIR, a
+ * fingerprint of its inputs (every file's path, size, times and inode, and
+ * the options) and, per output, a recipe (a hash of what went into it), its
+ * size, xxh3 and mtime. A run whose fingerprint matches and whose outputs
+ * all still have their size and mtime writes nothing at all; otherwise each
+ * output whose recipe is unchanged and whose file is untouched is kept as it
+ * is (so its mtime stays), and only the others are written. An output edited
+ * or removed by hand no longer matches and is written again.
+ *
+ * The state lives outside DIR, so DIR stays byte-identical for the same
+ * inputs: in $SP_PACK_STATE_DIR, else $XDG_CACHE_HOME/sp-pack/state, else
+ * ~/.cache/sp-pack/state, named by a hash of DIR's absolute path. Without it
+ * (a new machine, a cleared cache) the next run writes every output once;
+ * failing to save it costs only that. */
+
+static char *state_path(const char *out_dir)
+{
+    const char *dir = getenv("SP_PACK_STATE_DIR");
+    char *owned = NULL;
+    if (!dir || !*dir) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg)
+            owned = sp_xasprintf("%s/sp-pack/state", xdg);
+        else if (home && *home)
+            owned = sp_xasprintf("%s/.cache/sp-pack/state", home);
+        else
+            return NULL;
+        dir = owned;
+    }
+    char *real = sp_realpath_lenient(out_dir);
+    char hex[17];
+    sp_xxh3_hex(real ? real : out_dir, strlen(real ? real : out_dir), hex);
+    char *path = sp_xasprintf("%s/%s.json", dir, hex);
+    free(real);
+    free(owned);
+    return path;
+}
+
+static void hash_str(XXH3_state_t *h, const char *s)
+{
+    XXH3_64bits_update(h, s, strlen(s) + 1);
+}
+
+static void hash_u64(XXH3_state_t *h, uint64_t v)
+{
+    XXH3_64bits_update(h, &v, sizeof v);
+}
+
+static void inputs_fingerprint(const sp_pack_opts *o, const sp_tree *trees, char hex[17])
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    hash_str(h, SP_PACK_VERSION);
+    hash_u64(h, o->page_size);
+    hash_u64(h, (uint64_t)o->strict);
+    hash_str(h, o->apk_path ? o->apk_path : "");
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    hash_str(h, sde ? sde : "");
+    for (size_t i = 0; i < o->extract.n; i++)
+        hash_str(h, o->extract.v[i]);
+    hash_str(h, "--exclude");
+    for (size_t i = 0; i < o->exclude.n; i++)
+        hash_str(h, o->exclude.v[i]);
+    for (size_t i = 0; i < o->ninputs; i++) {
+        hash_u64(h, (uint64_t)o->inputs[i].kind);
+        hash_str(h, o->inputs[i].abi ? o->inputs[i].abi->name : "");
+        hash_str(h, o->inputs[i].path);
+        for (size_t k = 0; k < trees[i].n; k++) {
+            const sp_tree_file *f = &trees[i].files[k];
+            hash_str(h, f->rel);
+            hash_u64(h, f->size);
+            hash_u64(h, f->mtime_ns);
+            hash_u64(h, f->ctime_ns);
+            hash_u64(h, f->ino);
+        }
+    }
+    sp_u64_hex(XXH3_64bits_digest(h), hex);
+    XXH3_freeState(h);
+}
+
+static cJSON *load_json(const char *path)
+{
+    sp_map m;
+    if (sp_map_open(&m, path, NULL) != 0)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength((const char *)m.data, m.size);
+    sp_map_close(&m);
+    return j;
+}
+
+static cJSON *load_state(const char *out_dir)
+{
+    char *path = state_path(out_dir);
+    cJSON *j = path ? load_json(path) : NULL;
+    free(path);
+    return j;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* 1 when path still has the size and mtime recorded in rec. */
+static int file_matches(const char *path, const cJSON *rec)
+{
+    struct stat st;
+    if (!rec || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    char mtime[32];
+    snprintf(mtime, sizeof mtime, "%llu",
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                 (unsigned long long)st.st_mtim.tv_nsec);
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(rec, "size");
+    return cJSON_IsNumber(size) && (uint64_t)size->valuedouble == (uint64_t)st.st_size &&
+           !strcmp(jstr(rec, "mtime_ns"), mtime);
+}
+
+static int up_to_date(const cJSON *state, const char *out_dir, const sp_pack_opts *o,
+                      const char *fingerprint, sp_pack_result *res)
+{
+    if (!state || strcmp(jstr(state, "fingerprint"), fingerprint) != 0)
+        return 0;
+    const cJSON *outs = cJSON_GetObjectItemCaseSensitive(state, "outputs"), *rec;
+    if (!cJSON_IsObject(outs))
+        return 0;
+    cJSON_ArrayForEach(rec, outs)
+    {
+        char *path = sp_path_join(out_dir, rec->string);
+        int ok = file_matches(path, rec);
+        free(path);
+        if (!ok)
+            return 0;
+    }
+    if (o->apk_path) {
+        const cJSON *apk = cJSON_GetObjectItemCaseSensitive(state, "apk");
+        if (strcmp(jstr(apk, "path"), o->apk_path) != 0 || !file_matches(o->apk_path, apk))
+            return 0;
+    }
+    char *mpath = sp_path_join(out_dir, SP_MANIFEST_NAME);
+    res->manifest = load_json(mpath);
+    free(mpath);
+    if (!res->manifest)
+        return 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(state, "warnings"))
+        if (cJSON_IsString(w))
+            sp_strv_push(&res->warnings, w->valuestring);
+    return 1;
+}
+
+/* The previous record of rel when its recipe is the same and the file is
+ * untouched: the output can stay as it is. */
+static const cJSON *reusable(const struct plan *p, const char *out_dir, const char *rel,
+                             const char *recipe)
+{
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(p->prev, "outputs"), rel);
+    if (!rec || strcmp(jstr(rec, "recipe"), recipe) != 0)
+        return NULL;
+    char *path = sp_path_join(out_dir, rel);
+    int ok = file_matches(path, rec);
+    free(path);
+    return ok ? rec : NULL;
+}
+
+static void remember(struct plan *p, const char *rel, const char *recipe, uint64_t size,
+                     const char *xxh3, double entries)
+{
+    cJSON *rec = cJSON_AddObjectToObject(p->next_outputs, rel);
+    cJSON_AddStringToObject(rec, "recipe", recipe);
+    cJSON_AddNumberToObject(rec, "size", (double)size);
+    cJSON_AddStringToObject(rec, "xxh3", xxh3);
+    if (entries >= 0)
+        cJSON_AddNumberToObject(rec, "entries", entries);
+}
+
+static void zip_recipe(const struct zip_out *z, char hex[17])
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    uint16_t d = 0, t = 0;
+    sp_zip_dos_time(&d, &t, NULL);
+    hash_u64(h, (uint64_t)d << 16 | t);
+    for (size_t i = 0; i < z->entries.n; i++) {
+        hash_str(h, z->entries.v[i].name);
+        hash_u64(h, z->entries.v[i].hash);
+        hash_u64(h, z->entries.v[i].size);
+    }
+    sp_u64_hex(XXH3_64bits_digest(h), hex);
+    XXH3_freeState(h);
+}
+
+/* Records the final size and mtime of every output and writes the state;
+ * a failure only means the next run does more work. */
+static void save_state(struct plan *p, const char *out_dir, const char *fingerprint,
+                       const char *apk_recipe)
+{
+    cJSON *state = cJSON_CreateObject();
+    cJSON_AddNumberToObject(state, "format", 1);
+    cJSON_AddStringToObject(state, "fingerprint", fingerprint);
+    cJSON *w = cJSON_AddArrayToObject(state, "warnings");
+    for (size_t i = 0; i < p->warnings->n; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(p->warnings->v[i]));
+    cJSON *rec;
+    cJSON_ArrayForEach(rec, p->next_outputs)
+    {
+        char *path = sp_path_join(out_dir, rec->string);
+        struct stat st;
+        char mtime[32] = "";
+        if (stat(path, &st) == 0)
+            snprintf(mtime, sizeof mtime, "%llu",
+                     (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                         (unsigned long long)st.st_mtim.tv_nsec);
+        cJSON_AddStringToObject(rec, "mtime_ns", mtime);
+        free(path);
+    }
+    cJSON_AddItemReferenceToObject(state, "outputs", p->next_outputs);
+    if (p->opts->apk_path) {
+        cJSON *apk = cJSON_AddObjectToObject(state, "apk");
+        struct stat st;
+        char mtime[32] = "";
+        if (stat(p->opts->apk_path, &st) == 0)
+            snprintf(mtime, sizeof mtime, "%llu",
+                     (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                         (unsigned long long)st.st_mtim.tv_nsec);
+        cJSON_AddStringToObject(apk, "path", p->opts->apk_path);
+        cJSON_AddStringToObject(apk, "recipe", apk_recipe);
+        cJSON_AddNumberToObject(apk, "size", (double)st.st_size);
+        cJSON_AddStringToObject(apk, "mtime_ns", mtime);
+    }
+    char *text = cJSON_PrintUnformatted(state);
+    cJSON_Delete(state);
+    char *path = state_path(out_dir);
+    if (path) {
+        char *dir = sp_xstrndup(path, (size_t)(strrchr(path, '/') - path));
+        char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
+        if (sp_mkdirs(dir, NULL) != 0 || sp_write_file(tmp, text, strlen(text), NULL) != 0 ||
+            rename(tmp, path) != 0)
+            unlink(tmp);
+        free(tmp);
+        free(dir);
+    }
+    free(path);
+    free(text);
 }
 
 static int hash_file(const char *path, char hex[17], uint64_t *size, sp_error *err)
@@ -691,15 +958,44 @@ static void add_output(cJSON *outputs, const char *rel, uint64_t size, const cha
     cJSON_AddItemToArray(outputs, o);
 }
 
-static int write_zip(sp_outdir *od, const char *rel, struct zip_out *z, cJSON *outputs,
-                     const char *abi, sp_error *err)
+/* Keeps an unchanged output: its record goes into the manifest and the
+ * state as before, the file stays (linked into the staging directory, so
+ * --apk sees the complete layout). */
+static int keep_output(sp_outdir *od, struct plan *p, const char *rel, const char *recipe,
+                       const cJSON *prev, cJSON *outputs, const char *abi, sp_error *err)
 {
-    char *path = sp_outdir_stage(od, rel, err);
-    if (!path)
+    if (sp_outdir_keep(od, rel, err) != 0)
         return -1;
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(prev, "entries");
+    uint64_t size = (uint64_t)cJSON_GetObjectItemCaseSensitive(prev, "size")->valuedouble;
+    add_output(outputs, rel, size, jstr(prev, "xxh3"), abi);
+    if (cJSON_IsNumber(entries))
+        cJSON_AddNumberToObject(cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1),
+                                "entries", entries->valuedouble);
+    remember(p, rel, recipe, size, jstr(prev, "xxh3"),
+             cJSON_IsNumber(entries) ? entries->valuedouble : -1);
+    return 0;
+}
+
+static int write_zip(sp_outdir *od, struct plan *p, const char *rel, struct zip_out *z,
+                     cJSON *outputs, const char *abi, sp_error *err)
+{
     sp_strv dirnames;
     sp_strv_init(&dirnames);
     add_directory_entries(z, &dirnames);
+    char recipe[17];
+    zip_recipe(z, recipe);
+    const cJSON *prev = reusable(p, od->dir, rel, recipe);
+    if (prev) {
+        int rc = keep_output(od, p, rel, recipe, prev, outputs, abi, err);
+        sp_strv_release(&dirnames);
+        return rc;
+    }
+    char *path = sp_outdir_stage(od, rel, err);
+    if (!path) {
+        sp_strv_release(&dirnames);
+        return -1;
+    }
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, path, err);
     for (size_t i = 0; i < z->entries.n && rc == 0; i++) {
@@ -722,6 +1018,7 @@ static int write_zip(sp_outdir *od, const char *rel, struct zip_out *z, cJSON *o
             add_output(outputs, rel, size, hex, abi);
             cJSON *last = cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1);
             cJSON_AddNumberToObject(last, "entries", (double)z->entries.n);
+            remember(p, rel, recipe, size, hex, (double)z->entries.n);
         }
     }
     sp_strv_release(&dirnames);
@@ -729,19 +1026,26 @@ static int write_zip(sp_outdir *od, const char *rel, struct zip_out *z, cJSON *o
     return rc;
 }
 
-static int copy_lib(sp_outdir *od, const struct plan *p, int abi, const char *name,
+static int copy_lib(sp_outdir *od, struct plan *p, int abi, const char *name,
                     const char *source, uint64_t hash, uint64_t size, cJSON *outputs,
                     sp_error *err)
 {
     char *rel = sp_xasprintf("jniLibs/%s/%s", abi_name(p, abi), name);
-    char *path = sp_outdir_stage(od, rel, err);
-    int rc = path ? sp_copy_file(source, path, err) : -1;
-    if (rc == 0) {
-        char hex[17];
-        sp_u64_hex(hash, hex); /* the copy has the bytes hashed when read */
-        add_output(outputs, rel, size, hex, abi_name(p, abi));
+    char hex[17];
+    sp_u64_hex(hash, hex); /* the copy has the bytes hashed when read */
+    const cJSON *prev = reusable(p, od->dir, rel, hex);
+    int rc;
+    if (prev) {
+        rc = keep_output(od, p, rel, hex, prev, outputs, abi_name(p, abi), err);
+    } else {
+        char *path = sp_outdir_stage(od, rel, err);
+        rc = path ? sp_copy_file(source, path, err) : -1;
+        if (rc == 0) {
+            add_output(outputs, rel, size, hex, abi_name(p, abi));
+            remember(p, rel, hex, size, hex, -1);
+        }
+        free(path);
     }
-    free(path);
     free(rel);
     return rc;
 }
@@ -767,8 +1071,9 @@ static void read_previous_outputs(const char *out_dir, sp_strv *stale)
 }
 
 static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir, cJSON *manifest,
-                         sp_error *err)
+                         const char *fingerprint, sp_error *err)
 {
+    p->next_outputs = cJSON_CreateObject();
     sp_outdir od;
     if (sp_outdir_begin(&od, out_dir, err) != 0) {
         sp_outdir_release(&od);
@@ -797,7 +1102,8 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         }
     }
     /* Zips: common ones, then overlays. */
-    struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len};
+    struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len,
+                          XXH3_64bits(sp_bootstrap_py, sp_bootstrap_py_len)};
     VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot);
     for (int z = 0; z < ZIP_KINDS && rc == 0; z++) {
         for (int slot = 0; slot <= p->nabis && rc == 0; slot++) {
@@ -809,30 +1115,55 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
             char *rel = slot == 0 ? sp_xasprintf("assets/%s.zip", zip_base[z])
                                   : sp_xasprintf("assets/%s-%s.zip", zip_base[z],
                                                  abi_name(p, slot - 1));
-            rc = write_zip(&od, rel, zo, outputs, slot ? abi_name(p, slot - 1) : NULL, err);
+            rc = write_zip(&od, p, rel, zo, outputs, slot ? abi_name(p, slot - 1) : NULL, err);
             free(rel);
         }
     }
+    /* The manifest, written again only when its text changes. */
+    char *text = cJSON_Print(manifest);
+    sp_buf mtext;
+    sp_buf_init(&mtext);
+    sp_buf_adds(&mtext, text);
+    sp_buf_adds(&mtext, "\n");
+    free(text);
+    char mrecipe[17];
+    sp_xxh3_hex(mtext.data, mtext.len, mrecipe);
     if (rc == 0) {
-        char *mpath = sp_outdir_stage(&od, SP_MANIFEST_NAME, err);
-        char *text = mpath ? cJSON_Print(manifest) : NULL;
-        if (!mpath)
-            rc = -1;
-        else {
-            sp_buf b;
-            sp_buf_init(&b);
-            sp_buf_adds(&b, text);
-            sp_buf_adds(&b, "\n");
-            rc = sp_write_file(mpath, b.data, b.len, err);
-            sp_buf_release(&b);
+        const cJSON *prev = reusable(p, out_dir, SP_MANIFEST_NAME, mrecipe);
+        if (prev) {
+            rc = sp_outdir_keep(&od, SP_MANIFEST_NAME, err);
+        } else {
+            char *mpath = sp_outdir_stage(&od, SP_MANIFEST_NAME, err);
+            rc = mpath ? sp_write_file(mpath, mtext.data, mtext.len, err) : -1;
+            free(mpath);
         }
-        free(text);
-        free(mpath);
+        if (rc == 0)
+            remember(p, SP_MANIFEST_NAME, mrecipe, mtext.len, mrecipe, -1);
     }
+    sp_buf_release(&mtext);
     /* The APK is written from the staged files before anything is renamed,
-     * so a failure there leaves the previous outputs as they were. */
-    if (rc == 0 && p->opts->apk_path)
-        rc = sp_apk_write_from_pack(od.stage, p->opts->apk_path, p->opts->page_size, err);
+     * so a failure there leaves the previous outputs as they were; an APK
+     * of the same content that nobody touched stays as it is. */
+    char apk_recipe[17] = "";
+    if (rc == 0 && p->opts->apk_path) {
+        XXH3_state_t *h = XXH3_createState();
+        XXH3_64bits_reset(h);
+        hash_u64(h, p->opts->page_size);
+        const cJSON *rec;
+        cJSON_ArrayForEach(rec, p->next_outputs)
+        {
+            if (strcmp(rec->string, SP_MANIFEST_NAME) != 0) {
+                hash_str(h, rec->string);
+                hash_str(h, jstr(rec, "recipe"));
+            }
+        }
+        sp_u64_hex(XXH3_64bits_digest(h), apk_recipe);
+        XXH3_freeState(h);
+        const cJSON *prev = cJSON_GetObjectItemCaseSensitive(p->prev, "apk");
+        if (!(prev && !strcmp(jstr(prev, "path"), p->opts->apk_path) &&
+              !strcmp(jstr(prev, "recipe"), apk_recipe) && file_matches(p->opts->apk_path, prev)))
+            rc = sp_apk_write_from_pack(od.stage, p->opts->apk_path, p->opts->page_size, err);
+    }
     if (rc == 0) {
         sp_strv stale;
         sp_strv_init(&stale);
@@ -840,6 +1171,8 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         rc = sp_outdir_commit(&od, &stale, err);
         sp_strv_release(&stale);
     }
+    if (rc == 0)
+        save_state(p, out_dir, fingerprint, apk_recipe);
     sp_outdir_release(&od);
     return rc;
 }
@@ -930,26 +1263,48 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (check_out_dir(opts, out_dir, err) != 0)
         return -1;
 
+    /* List every input without reading it: enough to tell a repack with
+     * unchanged inputs and untouched outputs, which then writes nothing. */
+    sp_tree *trees = sp_xcalloc(opts->ninputs, sizeof *trees);
+    int *is_dir = sp_xcalloc(opts->ninputs, sizeof *is_dir);
+    int rc = 0;
+    for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
+        rc = walk_input(opts, i, &trees[i], &is_dir[i], err);
+    char fingerprint[17] = "";
+    cJSON *state = NULL;
+    if (rc == 0) {
+        inputs_fingerprint(opts, trees, fingerprint);
+        state = load_state(out_dir);
+        if (up_to_date(state, out_dir, opts, fingerprint, res)) {
+            for (size_t i = 0; i < opts->ninputs; i++)
+                sp_tree_release(&trees[i]);
+            free(trees);
+            free(is_dir);
+            cJSON_Delete(state);
+            return 0;
+        }
+    }
+
     struct plan p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
+    p.prev = state;
     struct layout lay;
     memset(&lay, 0, sizeof lay);
     cJSON *manifest = cJSON_CreateObject();
-    int rc = 0;
 
     /* Trees first (they fix the ABIs), --lib inputs after. */
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++) {
         if (opts->inputs[i].kind == SP_INPUT_LIB)
             continue;
         p.has_site |= opts->inputs[i].kind == SP_INPUT_SITE;
-        rc = read_tree(&p, i, err);
+        rc = read_tree(&p, i, &trees[i], err);
     }
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
         if (opts->inputs[i].kind == SP_INPUT_LIB)
-            rc = read_lib_input(&p, i, err);
+            rc = read_lib_input(&p, i, &trees[i], is_dir[i], err);
 
     /* ABIs in name order, so output never depends on argument order. */
     const sp_abi *by_input[MAX_ABIS];
@@ -1031,8 +1386,13 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         }
         cJSON_AddItemToObject(manifest, "overlaid", lay.overlaid);
         lay.overlaid = NULL;
-        rc = write_outputs(&p, &lay, out_dir, manifest, err);
+        rc = write_outputs(&p, &lay, out_dir, manifest, fingerprint, err);
     }
+    for (size_t i = 0; i < opts->ninputs; i++)
+        sp_tree_release(&trees[i]);
+    free(trees);
+    free(is_dir);
+    cJSON_Delete(state);
 
     cJSON_Delete(lay.overlaid);
     for (int z = 0; z < ZIP_KINDS; z++)

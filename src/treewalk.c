@@ -64,7 +64,7 @@ struct walk {
     sp_error *err;
 };
 
-static void add_file(sp_tree *t, const char *rel, const char *path, uint64_t size)
+static void add_file(sp_tree *t, const char *rel, const char *path, const struct stat *st)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
@@ -72,7 +72,10 @@ static void add_file(sp_tree *t, const char *rel, const char *path, uint64_t siz
     }
     t->files[t->n].rel = sp_xstrdup(rel);
     t->files[t->n].path = sp_xstrdup(path);
-    t->files[t->n].size = size;
+    t->files[t->n].size = (uint64_t)st->st_size;
+    t->files[t->n].mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+    t->files[t->n].ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec;
+    t->files[t->n].ino = (uint64_t)st->st_ino;
     t->n++;
 }
 
@@ -174,7 +177,7 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
                 free(real);
             }
         } else if (S_ISREG(st.st_mode)) {
-            add_file(w->out, crel, cpath, (uint64_t)st.st_size);
+            add_file(w->out, crel, cpath, &st);
         } else {
             rc = sp_error_set(w->err, SP_EINPUT, cpath,
                               "not a regular file or directory (hint: --exclude '%s')", crel);

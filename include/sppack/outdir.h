@@ -29,6 +29,12 @@ int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err);
  * records rel for commit. Caller frees. NULL with err set on failure. */
 char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err);
 
+/* Keeps the existing output rel as it is: hard-links it into the staging
+ * directory (so the staged tree is complete) and records it; its commit
+ * rename is then a no-op that leaves its mtime alone. Falls back to a copy
+ * where links are not possible. */
+int sp_outdir_keep(sp_outdir *od, const char *rel, sp_error *err);
+
 /* Renames every staged file into place in the order staged, then removes
  * the files of `stale` (relative paths of the previous run's outputs) that
  * this run did not produce, and the staging directory. */

@@ -14,6 +14,7 @@ typedef struct sp_tree_file {
     char *rel;     /* relative to the root, "/"-separated */
     char *path;    /* root-joined path to open */
     uint64_t size;
+    uint64_t mtime_ns, ctime_ns, ino; /* for telling a file changed without reading it */
 } sp_tree_file;
 
 typedef struct sp_tree {

@@ -1,0 +1,111 @@
+"""Repacking: unchanged inputs write nothing (every output keeps its bytes
+and mtime, so Gradle sees the task up to date); a changed input rewrites
+only the outputs it affects; an output edited or removed by hand is
+written again."""
+
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import common  # noqa: E402
+
+
+def lib_dynload(abi):
+    return os.path.join(common.stdlib(abi), "lib-dynload")
+
+
+class IncrementalTest(common.TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        # Small real trees: a stdlib with two native modules, a site-packages.
+        self.stdlib = os.path.join(self.tmp, "stdlib")
+        os.makedirs(os.path.join(self.stdlib, "lib-dynload"))
+        os.makedirs(os.path.join(self.stdlib, "encodings"))
+        for f in ("os.py", "encodings/__init__.py"):
+            shutil.copyfile(os.path.join(common.stdlib("x86_64"), f), os.path.join(self.stdlib, f))
+        for f in os.listdir(lib_dynload("x86_64")):
+            if f.startswith(("_bz2.", "_lzma.")):
+                shutil.copyfile(os.path.join(lib_dynload("x86_64"), f),
+                                os.path.join(self.stdlib, "lib-dynload", f))
+        self.site = os.path.join(self.tmp, "site")
+        os.makedirs(os.path.join(self.site, "pkg"))
+        for name in ("__init__.py", "a.py", "b.py"):
+            with open(os.path.join(self.site, "pkg", name), "w") as f:
+                f.write("# %s\n" % name)
+        self.out = os.path.join(self.tmp, "out")
+        self.apk = os.path.join(self.tmp, "app.apk")
+        self.args = ["pack", "--out", self.out, "--apk", self.apk, "-q", "--stdlib", self.stdlib,
+                     "--site-packages", "x86_64=" + self.site]
+        common.sp_pack(*self.args, check=0)
+        time.sleep(0.02)  # so that a rewrite shows in the mtimes
+
+    def state(self):
+        snap = common.snapshot(self.out)
+        snap["APK"] = (open(self.apk, "rb").read(), os.stat(self.apk).st_mtime_ns)
+        return snap
+
+    def changed(self, before, after):
+        return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+    def test_noop_repack_writes_nothing(self):
+        before = self.state()
+        p = common.sp_pack(*self.args[:-1] + ["x86_64=" + self.site], "--json", check=0)
+        self.assertEqual(self.changed(before, self.state()), [])
+        self.assertEqual(__import__("json").loads(p.stdout)["abis"], ["x86_64"])
+
+    def test_one_file_change_rewrites_what_it_affects(self):
+        before = self.state()
+        with open(os.path.join(self.site, "pkg", "a.py"), "a") as f:
+            f.write("X = 1\n")
+        common.sp_pack(*self.args, check=0)
+        self.assertEqual(self.changed(before, self.state()),
+                         ["APK", "assets/sitepackages.zip", "sp-pack.json"])
+        # A native module: only its library (and the manifest, APK, state).
+        before = self.state()
+        so = [f for f in os.listdir(os.path.join(self.stdlib, "lib-dynload")) if f.startswith("_bz2.")][0]
+        with open(os.path.join(self.stdlib, "lib-dynload", so), "ab") as f:
+            f.write(b"\0" * 16)
+        common.sp_pack(*self.args, check=0)
+        self.assertEqual(self.changed(before, self.state()),
+                         ["APK", "jniLibs/x86_64/lib_bz2.so", "sp-pack.json"])
+        # Touched but unchanged: every input is read again, no output is written.
+        before = self.state()
+        os.utime(os.path.join(self.site, "pkg", "b.py"))
+        common.sp_pack(*self.args, check=0)
+        self.assertEqual(self.changed(before, self.state()), [])
+
+    def test_without_state_outputs_are_rewritten_with_the_same_bytes(self):
+        before = common.tree_bytes(self.out)
+        common.sp_pack(*self.args, env={"SP_PACK_STATE_DIR": os.path.join(self.tmp, "fresh")},
+                       check=0)
+        self.assertEqual(common.tree_bytes(self.out), before)
+
+    def test_hand_edited_and_removed_outputs_are_restored(self):
+        reference = common.tree_bytes(self.out)
+        lib = os.path.join(self.out, "jniLibs/x86_64/lib_bz2.so")
+        with open(lib, "ab") as f:
+            f.write(b"edited")
+        os.unlink(os.path.join(self.out, "assets/stdlib.zip"))
+        before = self.state()
+        common.sp_pack(*self.args, check=0)
+        self.assertEqual(common.tree_bytes(self.out), reference)
+        changed = self.changed(before, self.state())
+        self.assertIn("jniLibs/x86_64/lib_bz2.so", changed)
+        self.assertIn("assets/stdlib.zip", changed)
+        self.assertNotIn("jniLibs/x86_64/lib_lzma.so", changed)
+        self.assertNotIn("assets/sitepackages.zip", changed)
+
+    def test_apk_edited_is_rewritten(self):
+        with open(self.apk, "rb") as f:
+            original = f.read()
+        with open(self.apk, "ab") as f:
+            f.write(b"x")
+        common.sp_pack(*self.args, check=0)
+        with open(self.apk, "rb") as f:
+            self.assertEqual(f.read(), original)
+
+
+if __name__ == "__main__":
+    common.main()
