@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -114,11 +115,14 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
         errno = 0;
     }
     int rerr = errno;
-    closedir(d);
     if (rerr) {
+        closedir(d);
         sp_strv_release(&names);
         return sp_error_set(w->err, SP_EIO, path, "cannot read directory: %s", strerror(rerr));
     }
+    /* Entries are looked up relative to the open directory: no full path
+     * walk per file (this walk is most of a no-op repack). */
+    int dfd = dirfd(d);
     if (names.n > 1)
         qsort(names.v, names.n, sizeof *names.v, cmp_name);
 
@@ -130,7 +134,7 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
         struct stat st;
         if (w->opts && sp_glob_excluded(w->opts->excludes, crel))
             goto next;
-        if (lstat(cpath, &st) != 0) {
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             rc = sp_error_set(w->err, SP_EIO, cpath, "cannot read: %s", strerror(errno));
             goto next;
         }
@@ -187,6 +191,7 @@ static int walk_dir(struct walk *w, const char *path, const char *rel, const cha
         free(cpath);
         free(crel);
     }
+    closedir(d);
     sp_strv_release(&names);
     return rc;
 }

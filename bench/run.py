@@ -1,0 +1,140 @@
+"""sp-pack's benchmark: every speed target as a ratio against a baseline run
+in the same process, alternately, several times; medians printed and written
+to bench/results.md.
+
+    python3 bench/run.py [--runs N] [--sp-pack PATH] [--out FILE]
+
+Inputs: Debian's CPython 3.11 stdlib and numpy for arm64-v8a, armeabi-v7a, x86
+and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
+
+  pack (full, fresh output)  vs  bench/pypacker.py, same layout     target <= 0.25
+  pack (full, fresh output)  vs  I/O floor: read every input byte
+                                 (cat) + copy the output tree (cp -r) target <= 1.5
+  pack, no-op repack         vs  pack, full                         target <= 0.10
+  verify, >= 100 MB APK      vs  zipalign -c -p 4                   target <= 2
+  align, same APK            vs  zipalign -f -p 4                   target <= 1
+
+A benchmark, not a test: it prints numbers and never fails on them. Page
+caches are warm (each command runs once before timing)."""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verify_align  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = verify_align.CACHE
+ABIS = verify_align.ABIS
+
+
+def timed(cmd, before=None, env=None):
+    if before:
+        before()
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                   env=env)
+    return time.perf_counter() - t
+
+
+def compare(runs, a, b):
+    """a and b: (cmd, before) pairs. Medians of alternating runs."""
+    timed(*a), timed(*b)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(timed(*a))
+        tb.append(timed(*b))
+    return statistics.median(ta), statistics.median(tb)
+
+
+def tree_args(kind):
+    sub = "usr/lib/python3.11" if kind == "stdlib" else "usr/lib/python3/dist-packages"
+    return ["%s=%s/%s/root/%s" % (a, CACHE, a, sub) for a in ABIS]
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d cores, %s %s" % (cpu, os.cpu_count() or 0, platform.system(), platform.release())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--sp-pack", default=os.path.join(TOP, "build", "sp-pack"))
+    ap.add_argument("--out", default=os.path.join(TOP, "bench", "results.md"))
+    o = ap.parse_args()
+    subprocess.run([os.path.join(TOP, "scripts/fetch-inputs.sh")] + ABIS, check=True)
+    work = tempfile.mkdtemp(prefix="sp-pack-bench-")
+    # Full packs start from nothing: a fresh output and no remembered state.
+    # The no-op repacks keep theirs.
+    state = os.path.join(work, "state")
+    env_full = dict(os.environ, SP_PACK_STATE_DIR=state)
+    env_noop = dict(os.environ, SP_PACK_STATE_DIR=os.path.join(work, "state-noop"))
+    out, pyout, noop_out = (os.path.join(work, d) for d in ("out", "pyout", "noop"))
+    pack = [o.sp_pack, "pack", "-q", "--exclude", "sitecustomize.py", "--stdlib"] + \
+        tree_args("stdlib") + ["--site-packages"] + tree_args("site")
+    pypack = [sys.executable, os.path.join(TOP, "bench/pypacker.py"), pyout, "--exclude",
+              "sitecustomize.py", "--stdlib"] + tree_args("stdlib") + ["--site-packages"] + \
+        tree_args("site")
+    roots = " ".join("%s/%s/root/usr/lib/python3.11 %s/%s/root/usr/lib/python3/dist-packages"
+                     % (CACHE, a, CACHE, a) for a in ABIS)
+    floor = ["bash", "-c", "find %s -type f -print0 | xargs -0 cat > /dev/null && "
+             "rm -rf %s/copy && cp -r %s %s/copy" % (roots, work, out, work)]
+    fresh = lambda d: (lambda: (shutil.rmtree(d, ignore_errors=True),
+                                shutil.rmtree(state, ignore_errors=True)))
+    rows = []
+
+    def row(name, target, ours, theirs, t):
+        ratio = t[0] / t[1]
+        rows.append((name, ours, t[0], theirs, t[1], ratio, target))
+        print("%-40s %8.1f ms   %-28s %8.1f ms   ratio %5.2f (target %s)" % (
+            name, t[0] * 1e3, theirs, t[1] * 1e3, ratio, target))
+
+    full = (pack[:2] + ["--out", out] + pack[2:], fresh(out), env_full)
+    row("pack, full (4 ABIs, stdlib + numpy)", "<= 0.25", "sp-pack pack", "Python packer",
+        compare(o.runs, full, (pypack, fresh(pyout), None)))
+    subprocess.run(full[0], check=True, env=env_full)
+    row("pack, full", "<= 1.5", "sp-pack pack", "I/O floor (cat + cp -r)",
+        compare(o.runs, full, (floor, None, None)))
+    noop = pack[:2] + ["--out", noop_out] + pack[2:]
+    subprocess.run(noop, check=True, env=env_noop)
+    row("pack, no-op repack", "<= 0.10", "sp-pack pack (no-op)", "sp-pack pack (full)",
+        compare(o.runs, (noop, None, env_noop), full))
+    apk = verify_align.build_apk(o.sp_pack, os.path.join(CACHE, "bench"))
+    aligned = os.path.join(work, "aligned.apk")
+    row("verify, %.0f MiB APK" % (os.path.getsize(apk) / 2**20), "<= 2", "sp-pack verify",
+        "zipalign -c -p 4", compare(o.runs, ([o.sp_pack, "verify", apk], None, None),
+                                    (["zipalign", "-c", "-p", "4", apk], None, None)))
+    row("align, same APK", "<= 1", "sp-pack align", "zipalign -f -p 4",
+        compare(o.runs, ([o.sp_pack, "align", apk, aligned], None, None),
+                (["zipalign", "-f", "-p", "4", apk, aligned], None, None)))
+    with open(o.out, "w") as f:
+        f.write("# bench/run.py results\n\n")
+        f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians.\n\n"
+                % (machine(), o.runs))
+        f.write("| comparison | sp-pack | ms | baseline | ms | ratio | target |\n")
+        f.write("| --- | --- | ---: | --- | ---: | ---: | --- |\n")
+        for r in rows:
+            f.write("| %s | %s | %.1f | %s | %.1f | %.2f | %s |\n" % (
+                r[0], r[1], r[2] * 1e3, r[3], r[4] * 1e3, r[5], r[6]))
+    print("written: %s" % o.out)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
