@@ -13,6 +13,9 @@ and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
   pack, no-op repack         vs  pack, full                         target <= 0.10
   verify, >= 100 MB APK      vs  zipalign -c -p 4                   target <= 2
   align, same APK            vs  zipalign -f -p 4                   target <= 1
+  imports from stdlib.zip    vs  the same imports from the on-disk
+  built with --pyc-only          stdlib with a warm __pycache__      target <= 1.3
+  (and, for reference, from a source-only stdlib.zip)
 
 A benchmark, not a test: it prints numbers and never fails on them. Page
 caches are warm (each command runs once before timing)."""
@@ -123,6 +126,28 @@ def main():
     row("align, same APK", "<= 1", "sp-pack align", "zipalign -f -p 4",
         compare(o.runs, ([o.sp_pack, "align", apk, aligned], None, None),
                 (["zipalign", "-f", "-p", "4", apk, aligned], None, None)))
+    # Start-up: a CPython booting from the packed stdlib.zip, as an app does.
+    imports = ("json, decimal, sqlite3, email.parser, http.client, argparse, asyncio, "
+               "xml.dom.minidom, logging.handlers, zipfile")
+    python = "/usr/bin/python3.11"
+    boots = {}
+    for label, extra in (("pyc", ["--pyc-only", "--python", python]), ("source", [])):
+        pout = os.path.join(work, "boot-" + label)
+        subprocess.run([o.sp_pack, "pack", "--out", pout, "-q", "--exclude", "sitecustomize.py",
+                        "--stdlib", "x86_64=%s/x86_64/root/usr/lib/python3.11" % CACHE] + extra,
+                       check=True, env=env_noop)
+        home = os.path.join(work, "home-" + label)
+        os.makedirs(os.path.join(home, "lib"))
+        shutil.copyfile(os.path.join(pout, "assets/stdlib.zip"),
+                        os.path.join(home, "lib/python311.zip"))
+        code = ("import _sp_bootstrap; _sp_bootstrap.install(native_dir=%r); import %s"
+                % (os.path.join(pout, "jniLibs/x86_64"), imports))
+        boots[label] = ([python, "-S", "-c", code], None, dict(os.environ, PYTHONHOME=home))
+    on_disk = ([python, "-S", "-c", "import " + imports], None, None)
+    row("imports, stdlib.zip with --pyc-only", "<= 1.3", "zip + .pyc", "on disk, warm __pycache__",
+        compare(o.runs, boots["pyc"], on_disk))
+    row("imports, source-only stdlib.zip", "(reference)", "zip, sources", "on disk, warm __pycache__",
+        compare(o.runs, boots["source"], on_disk))
     with open(o.out, "w") as f:
         f.write("# bench/run.py results\n\n")
         f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians.\n\n"

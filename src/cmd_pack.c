@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "sppack/abi.h"
@@ -41,6 +42,11 @@ const char cmd_pack_usage[] =
     "  --extract PATTERN       top-level names (or globs) to put in extract.zip\n"
     "  --exclude GLOB          leave files out; a glob with '/' matches the relative\n"
     "                          path, one without matches any path component\n"
+    "  --pyc                   compile every .py with --python into an unchecked-hash\n"
+    "                          NAME.pyc beside it in the zips (apps start faster)\n"
+    "  --pyc-only              --pyc, and leave the .py sources out\n"
+    "  --python PATH           the host CPython that compiles: the same X.Y as the\n"
+    "                          packed stdlib (checked by magic number)\n"
     "  --page-size 4|16|64     page size in KB that lib/<abi>/ entries of --apk are\n"
     "                          aligned to (default 16; 16 KB also serves 4 KB devices)\n"
     "  --config FILE.json      the same options as JSON; the command line overrides\n"
@@ -56,6 +62,8 @@ const char cmd_pack_usage[] =
 struct raw_opts {
     char *out;
     char *apk;
+    char *python;
+    int pyc, pyc_only; /* -1: not given */
     sp_strv stdlib, site, lib, extract, exclude;
     int list_set[5]; /* which lists were given */
     char *page_size;
@@ -72,13 +80,14 @@ static void raw_init(struct raw_opts *r)
     sp_strv_init(&r->lib);
     sp_strv_init(&r->extract);
     sp_strv_init(&r->exclude);
-    r->json = r->strict = r->quiet = r->verbose = -1;
+    r->json = r->strict = r->quiet = r->verbose = r->pyc = r->pyc_only = -1;
 }
 
 static void raw_release(struct raw_opts *r)
 {
     free(r->out);
     free(r->apk);
+    free(r->python);
     free(r->page_size);
     sp_strv_release(&r->stdlib);
     sp_strv_release(&r->site);
@@ -188,15 +197,25 @@ static int load_config(const char *file, struct raw_opts *r)
         } else if (!strcmp(key, "apk") && cJSON_IsString(item)) {
             free(r->apk);
             r->apk = resolve_relative(base_dir, item->valuestring, 0);
+        } else if (!strcmp(key, "python") && cJSON_IsString(item)) {
+            free(r->python);
+            /* a bare name is looked up on PATH, a path is relative to the file */
+            r->python = strchr(item->valuestring, '/')
+                            ? resolve_relative(base_dir, item->valuestring, 0)
+                            : sp_xstrdup(item->valuestring);
         } else if (!strcmp(key, "page-size") && (cJSON_IsNumber(item) || cJSON_IsString(item))) {
             free(r->page_size);
             r->page_size = cJSON_IsNumber(item) ? sp_xasprintf("%d", item->valueint)
                                                 : sp_xstrdup(item->valuestring);
         } else if (cJSON_IsBool(item) &&
                    (!strcmp(key, "json") || !strcmp(key, "strict") || !strcmp(key, "quiet") ||
-                    !strcmp(key, "verbose"))) {
+                    !strcmp(key, "verbose") || !strcmp(key, "pyc") || !strcmp(key, "pyc-only"))) {
             int v = cJSON_IsTrue(item);
-            if (!strcmp(key, "json"))
+            if (!strcmp(key, "pyc"))
+                r->pyc = v;
+            else if (!strcmp(key, "pyc-only"))
+                r->pyc_only = v;
+            else if (!strcmp(key, "json"))
                 r->json = v;
             else if (!strcmp(key, "strict"))
                 r->strict = v;
@@ -207,7 +226,8 @@ static int load_config(const char *file, struct raw_opts *r)
         } else {
             snprintf(msg, sizeof msg,
                      "%s: unknown or mistyped key \"%s\" (keys: out, apk, stdlib, site-packages, lib, "
-                     "extract, exclude, page-size, json, strict, quiet, verbose)",
+                     "extract, exclude, pyc, pyc-only, python, page-size, json, strict, quiet, "
+                     "verbose)",
                      file, key);
             rc = sp_report_error(SP_EUSAGE, msg);
         }
@@ -249,6 +269,14 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
             cli->strict = 1;
             continue;
         }
+        if (!strcmp(a, "--pyc")) {
+            cli->pyc = 1;
+            continue;
+        }
+        if (!strcmp(a, "--pyc-only")) {
+            cli->pyc_only = 1;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0)
             return usage_error("pack: unknown option '%s'", a);
         /* --name or --name=value */
@@ -262,9 +290,10 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
                 list = list_opts[k].list;
         int is_out = nlen == 3 && !strncmp(name, "out", 3);
         int is_apk = nlen == 3 && !strncmp(name, "apk", 3);
+        int is_python = nlen == 6 && !strncmp(name, "python", 6);
         int is_page = nlen == 9 && !strncmp(name, "page-size", 9);
         int is_config = nlen == 6 && !strncmp(name, "config", 6);
-        if (list < 0 && !is_out && !is_apk && !is_page && !is_config)
+        if (list < 0 && !is_out && !is_apk && !is_python && !is_page && !is_config)
             return usage_error("pack: unknown option '%s'", a);
         if (!value) {
             if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
@@ -283,6 +312,9 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
         } else if (is_apk) {
             free(cli->apk);
             cli->apk = sp_xstrdup(value);
+        } else if (is_python) {
+            free(cli->python);
+            cli->python = sp_xstrdup(value);
         } else if (is_page) {
             free(cli->page_size);
             cli->page_size = sp_xstrdup(value);
@@ -324,6 +356,14 @@ static void merge(struct raw_opts *cli, struct raw_opts *cfg)
         cli->out = cfg->out;
         cfg->out = NULL;
     }
+    if (!cli->python && cfg->python) {
+        cli->python = cfg->python;
+        cfg->python = NULL;
+    }
+    if (cli->pyc < 0)
+        cli->pyc = cfg->pyc;
+    if (cli->pyc_only < 0)
+        cli->pyc_only = cfg->pyc_only;
     if (!cli->apk && cfg->apk) {
         cli->apk = cfg->apk;
         cfg->apk = NULL;
@@ -434,6 +474,24 @@ static void print_report(const cJSON *m, const char *out, int verbose)
     }
 }
 
+static char *find_on_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        return NULL;
+    char *copy = sp_xstrdup(path), *save = NULL;
+    char *found = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char *candidate = sp_path_join(*dir ? dir : ".", name);
+        if (access(candidate, X_OK) == 0)
+            found = candidate;
+        else
+            free(candidate);
+    }
+    free(copy);
+    return found;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -450,6 +508,8 @@ static void catch_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A bytecode helper that dies must be an error, not a silent SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
 }
 
 int cmd_pack(int argc, char **argv)
@@ -496,6 +556,18 @@ int cmd_pack(int argc, char **argv)
     opts.strict = cli.strict == 1;
     if (cli.apk)
         opts.apk_path = sp_xstrdup(cli.apk);
+    opts.pyc_only = cli.pyc_only == 1;
+    opts.pyc = cli.pyc == 1 || opts.pyc_only;
+    if (cli.python) {
+        /* A bare name is found on PATH once, here, so the helper runs the same file. */
+        opts.python = strchr(cli.python, '/') ? sp_xstrdup(cli.python) : find_on_path(cli.python);
+        if (!opts.python && rc == 0)
+            rc = usage_error("pack: --python: '%s' is not on PATH", cli.python);
+    }
+    if (rc == 0 && opts.pyc && !opts.python)
+        rc = usage_error("pack: --pyc needs --python PATH, a host CPython of the trees' version");
+    if (rc == 0 && opts.python && !opts.pyc)
+        rc = usage_error("pack: --python is only used with --pyc or --pyc-only");
 
     if (rc == 0) {
         sp_error err;
@@ -521,6 +593,9 @@ int cmd_pack(int argc, char **argv)
                 print_report(res.manifest, cli.out, cli.verbose == 1);
                 if (cli.apk)
                     printf("  APK layout: %s\n", cli.apk);
+                if (opts.pyc)
+                    printf("  bytecode: %zu files compiled, %zu from the cache\n",
+                           res.pyc_compiled, res.pyc_cached);
             }
             sp_pack_result_release(&res);
         }

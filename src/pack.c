@@ -14,6 +14,7 @@
 
 #include "sppack/apk.h"
 #include "sppack/bootstrap.h"
+#include "sppack/bytecode.h"
 #include "sppack/classify.h"
 #include "sppack/elfinspect.h"
 #include "sppack/mangle.h"
@@ -96,6 +97,10 @@ struct plan {
     struct input_stats *stats;
     sp_strv *warnings;
     int has_site;
+    sp_pyc *pyc;         /* the bytecode helper, with --pyc */
+    VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
+    size_t pyc_failed;
+    char *pyc_first_failure;
     const cJSON *prev;   /* the previous run's state, or NULL */
     cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
 };
@@ -132,6 +137,10 @@ static void plan_release(struct plan *p)
     }
     for (size_t i = 0; i < p->maps.n; i++)
         sp_map_close(&p->maps.v[i]);
+    for (size_t i = 0; i < p->pycs.n; i++)
+        sp_buf_release(&p->pycs.v[i]);
+    free(p->pycs.v);
+    free(p->pyc_first_failure);
     free(p->pure.v);
     free(p->modules.v);
     free(p->natlibs.v);
@@ -172,6 +181,45 @@ static void add_pure(struct plan *p, int zip, const char *name, int abi, const v
     struct pure e = {zip, sp_xstrdup(name), abi, XXH3_64bits(data, size), data, size,
                      sp_xstrdup(source)};
     VEC_PUSH(p->pure, e);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* A pure file; with --pyc a .py also gets its NAME.pyc beside it (and with
+ * --pyc-only replaces it), unless it does not compile. */
+static int add_source(struct plan *p, int zip, const char *name, int abi, const void *data,
+                      size_t size, const char *source, sp_error *err)
+{
+    if (!p->pyc || !ends_with(name, ".py")) {
+        add_pure(p, zip, name, abi, data, size, source);
+        return 0;
+    }
+    sp_buf b;
+    sp_buf_init(&b);
+    int rc = sp_pyc_compile(p->pyc, name, data, size, &b, err);
+    if (rc < 0) {
+        sp_buf_release(&b);
+        return -1;
+    }
+    if (rc == 1) {
+        if (!p->pyc_failed++)
+            p->pyc_first_failure = sp_xasprintf("%s (%s)", source, b.data);
+        sp_buf_release(&b);
+        add_pure(p, zip, name, abi, data, size, source);
+        return 0;
+    }
+    VEC_PUSH(p->pycs, b);
+    char *pyc_name = sp_xasprintf("%sc", name);
+    const sp_buf *kept = &p->pycs.v[p->pycs.n - 1];
+    add_pure(p, zip, pyc_name, abi, kept->data, kept->len, source);
+    free(pyc_name);
+    if (!p->opts->pyc_only)
+        add_pure(p, zip, name, abi, data, size, source);
+    return 0;
 }
 
 /* One ELF candidate of a tree, before the tree's ABI is known. */
@@ -297,7 +345,7 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
         struct candidate *c = &cands.v[i];
         int zip = zip_for_input(p, in->kind, c->name);
         if (c->kind == SP_SO_NONE) {
-            add_pure(p, zip, c->name, ai, c->data, c->size, c->file->path);
+            rc = add_source(p, zip, c->name, ai, c->data, c->size, c->file->path, err);
             continue;
         }
         rc = check_machine(&c->info, abi, c->file->path, err);
@@ -743,6 +791,8 @@ static void inputs_fingerprint(const sp_pack_opts *o, const sp_tree *trees, char
     hash_u64(h, o->page_size);
     hash_u64(h, (uint64_t)o->strict);
     hash_str(h, o->apk_path ? o->apk_path : "");
+    hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1));
+    hash_str(h, o->python ? o->python : "");
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     hash_str(h, sde ? sde : "");
     for (size_t i = 0; i < o->extract.n; i++)
@@ -1195,7 +1245,8 @@ void sp_pack_opts_release(sp_pack_opts *o)
     sp_strv_release(&o->extract);
     sp_strv_release(&o->exclude);
     free(o->apk_path);
-    o->apk_path = NULL;
+    free(o->python);
+    o->apk_path = o->python = NULL;
     o->inputs = NULL;
     o->ninputs = 0;
 }
@@ -1240,6 +1291,36 @@ static int check_out_dir(const sp_pack_opts *o, const char *out_dir, sp_error *e
     return rc;
 }
 
+/* Starts the bytecode helper and checks it makes bytecode for the CPython
+ * version of every stdlib tree (its magic number). */
+static int start_bytecode(struct plan *p, sp_error *err)
+{
+    const sp_pack_opts *o = p->opts;
+    if (!o->python)
+        return sp_error_set(err, SP_EUSAGE, NULL,
+                            "--pyc needs --python PATH, a host CPython of the trees' version");
+    if (sp_pyc_start(&p->pyc, o->python, err) != 0)
+        return -1;
+    const unsigned char *m = sp_pyc_magic(p->pyc);
+    int host = m[0] | m[1] << 8;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (o->inputs[i].kind != SP_INPUT_STDLIB)
+            continue;
+        int tree = sp_pyc_stdlib_magic(o->inputs[i].path);
+        if (tree < 0)
+            return sp_error_set(err, SP_EINPUT, o->inputs[i].path,
+                                "no MAGIC_NUMBER in importlib/_bootstrap_external.py: cannot "
+                                "tell its CPython version for --pyc");
+        if (tree != host)
+            return sp_error_set(err, SP_EINPUT, o->python,
+                                "makes bytecode with magic number %d, but the stdlib %s is "
+                                "for magic number %d: a different CPython version (hint: "
+                                "--python must be the same X.Y as the packed CPython)",
+                                host, o->inputs[i].path, tree);
+    }
+    return 0;
+}
+
 static int input_before(const sp_pack_opts *o, const struct input_stats *st, size_t a, size_t b)
 {
     if (o->inputs[a].kind != o->inputs[b].kind)
@@ -1254,6 +1335,7 @@ static int input_before(const sp_pack_opts *o, const struct input_stats *st, siz
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err)
 {
     res->manifest = NULL;
+    res->pyc_compiled = res->pyc_cached = 0;
     sp_strv_init(&res->warnings);
     int has_stdlib = 0;
     for (size_t i = 0; i < opts->ninputs; i++)
@@ -1291,6 +1373,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
     p.prev = state;
+    if (rc == 0 && opts->pyc)
+        rc = start_bytecode(&p, err);
     struct layout lay;
     memset(&lay, 0, sizeof lay);
     cJSON *manifest = cJSON_CreateObject();
@@ -1305,6 +1389,14 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
         if (opts->inputs[i].kind == SP_INPUT_LIB)
             rc = read_lib_input(&p, i, &trees[i], is_dir[i], err);
+    if (p.pyc) {
+        sp_pyc_counts(p.pyc, &res->pyc_compiled, &res->pyc_cached);
+        sp_pyc_stop(p.pyc);
+        p.pyc = NULL;
+        if (p.pyc_failed)
+            warn(&p, "%zu .py file%s did not compile and stay as source, such as %s",
+                 p.pyc_failed, p.pyc_failed == 1 ? "" : "s", p.pyc_first_failure);
+    }
 
     /* ABIs in name order, so output never depends on argument order. */
     const sp_abi *by_input[MAX_ABIS];
@@ -1394,6 +1486,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     free(is_dir);
     cJSON_Delete(state);
 
+    sp_pyc_stop(p.pyc);
     cJSON_Delete(lay.overlaid);
     for (int z = 0; z < ZIP_KINDS; z++)
         for (int s = 0; s <= MAX_ABIS; s++)

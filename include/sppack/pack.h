@@ -30,11 +30,15 @@ typedef struct sp_pack_opts {
     int strict;         /* warnings and per-ABI differences are errors */
     unsigned page_size; /* bytes: alignment of lib/<abi>/ entries in the APK */
     char *apk_path;     /* --apk FILE: also write the APK layout there, or NULL */
+    int pyc;            /* compile every .py into an unchecked-hash NAME.pyc beside it */
+    int pyc_only;       /* ... and leave the sources out */
+    char *python;       /* the host CPython that compiles (same version as the trees) */
 } sp_pack_opts;
 
 typedef struct sp_pack_result {
     cJSON *manifest;    /* the content of sp-pack.json */
     sp_strv warnings;   /* one-line messages, without the "sp-pack: " prefix */
+    size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
 } sp_pack_result;
 
 void sp_pack_opts_init(sp_pack_opts *o);

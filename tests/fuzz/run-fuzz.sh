@@ -18,7 +18,7 @@ done
 # shellcheck disable=SC2046
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$src/include" -o "$work/fuzz_verify" "$src/tests/fuzz/fuzz_verify.c" \
-    "${sources[@]}" "$build/bootstrap_data.c" \
+    "${sources[@]}" "$build/bootstrap_data.c" "$build/pyc_helper_data.c" \
     $(pkg-config --cflags --libs libzip zlib libelf libcjson libxxhash)
 /usr/bin/python3 "$src/tests/e2e/verify_fixtures.py" "$work/seeds"
 find "$src/tests/fuzz/regressions" -type f ! -name .keep -exec cp {} "$work/seeds/" \;
