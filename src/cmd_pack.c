@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -52,7 +53,8 @@ const char cmd_pack_usage[] =
     "  --config FILE.json      the same options as JSON; the command line overrides\n"
     "  --json                  print the manifest and warnings as one JSON document\n"
     "  --strict                warnings and files differing between ABIs are errors\n"
-    "  -q, --quiet             print errors only\n"
+    "  -q, --quiet             print errors only (without it, a progress bar shows\n"
+    "                          while reading when stderr is a terminal)\n"
     "  -v, --verbose           list every module and library\n\n"
     "ABI is one of arm64-v8a, armeabi-v7a, x86, x86_64, riscv64; without ABI= it\n"
     "is detected from the ELF headers of the tree's extension modules.\n"
@@ -492,6 +494,40 @@ static char *find_on_path(const char *name)
     return found;
 }
 
+/* A one-line progress bar on a terminal, redrawn at most ten times a second. */
+struct progress {
+    struct timespec last;
+    int shown;
+};
+
+static void show_progress(void *ctx, size_t done, size_t total)
+{
+    struct progress *pr = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (now.tv_sec - pr->last.tv_sec) * 1000 + (now.tv_nsec - pr->last.tv_nsec) / 1000000;
+    if (pr->shown && ms < 100 && done < total)
+        return;
+    pr->last = now;
+    pr->shown = 1;
+    int width = 30, filled = total ? (int)((double)done / (double)total * width) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\rsp-pack: [%s] %3d%% reading %zu/%zu files", bar,
+            total ? (int)(100.0 * (double)done / (double)total) : 100, done, total);
+    fflush(stderr);
+}
+
+static void end_progress(const struct progress *pr)
+{
+    if (pr->shown) {
+        fputs("\r\033[K", stderr); /* clear the line */
+        fflush(stderr);
+    }
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -574,7 +610,14 @@ int cmd_pack(int argc, char **argv)
         sp_error_init(&err);
         sp_pack_result res;
         catch_signals();
-        if (sp_pack(&opts, cli.out, &res, &err) != 0) {
+        struct progress pr = {{0, 0}, 0};
+        if (cli.quiet != 1 && isatty(STDERR_FILENO)) {
+            opts.progress = show_progress;
+            opts.progress_ctx = &pr;
+        }
+        int packed = sp_pack(&opts, cli.out, &res, &err);
+        end_progress(&pr);
+        if (packed != 0) {
             rc = sp_report_error(err.status, err.msg);
         } else {
             if (cli.quiet != 1)

@@ -95,6 +95,7 @@ struct plan {
     VEC(struct natlib) natlibs;
     VEC(sp_map) maps;
     struct input_stats *stats;
+    size_t files_done, files_total; /* for opts->progress */
     sp_strv *warnings;
     int has_site;
     sp_pyc *pyc;         /* the bytecode helper, with --pyc */
@@ -325,6 +326,8 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
         }
         p->stats[idx].files++;
         p->stats[idx].bytes += f->size;
+        if (p->opts->progress && (++p->files_done % 64 == 0 || p->files_done == p->files_total))
+            p->opts->progress(p->opts->progress_ctx, p->files_done, p->files_total);
         if (rc != 0) {
             free(c.name);
             free(c.stem);
@@ -1373,6 +1376,9 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
     p.prev = state;
+    for (size_t i = 0; i < opts->ninputs; i++)
+        if (opts->inputs[i].kind != SP_INPUT_LIB)
+            p.files_total += trees[i].n;
     if (rc == 0 && opts->pyc)
         rc = start_bytecode(&p, err);
     struct layout lay;

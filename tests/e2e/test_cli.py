@@ -1,6 +1,7 @@
 """The command line: help, version, mangle, --config, --json, -q/-v."""
 
 import json
+import shutil
 import os
 import sys
 import zipfile
@@ -110,6 +111,38 @@ class CliTest(common.TempDirTestCase):
         self.assertIn("pkg.libs/libver-9f8e.so", p.stderr)
         self.assertIn("libver.so.1", p.stderr)
         self.assertIn("hint:", p.stderr)
+
+    def test_progress_only_on_a_terminal(self):
+        import pty
+        import subprocess
+
+        def run_on_tty(*extra):
+            master, slave = pty.openpty()
+            args = [common.SP_PACK, "pack", "--out", os.path.join(self.tmp, "tty"),
+                    "--exclude", "sitecustomize.py", "--stdlib", common.stdlib("x86_64"),
+                    *extra]
+            env = dict(os.environ, SP_PACK_STATE_DIR=os.path.join(self.tmp, "state"))
+            p = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+            os.close(slave)
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            os.close(master)
+            self.assertEqual(p.returncode, 0)
+            return b"".join(chunks).decode()
+
+        shown = run_on_tty()
+        self.assertRegex(shown, r"\[#+\.*\] +\d+% reading \d+/\d+ files")
+        self.assertIn("100% reading", shown)
+        self.assertTrue(shown.endswith("\x1b[K"), repr(shown[-40:]))  # the line is cleared
+        shutil.rmtree(os.path.join(self.tmp, "tty"))
+        self.assertEqual(run_on_tty("-q"), "")
 
     def test_text_report(self):
         out = os.path.join(self.tmp, "o")
