@@ -48,6 +48,8 @@ const char cmd_pack_usage[] =
     "  --pyc-only              --pyc, and leave the .py sources out\n"
     "  --python PATH           the host CPython that compiles: the same X.Y as the\n"
     "                          packed stdlib (checked by magic number)\n"
+    "  -j, --jobs N            threads reading the inputs (default: one per CPU, at\n"
+    "                          most 8); the output is the same for any N\n"
     "  --page-size 4|16|64     page size in KB that lib/<abi>/ entries of --apk are\n"
     "                          aligned to (default 16; 16 KB also serves 4 KB devices)\n"
     "  --config FILE.json      the same options as JSON; the command line overrides\n"
@@ -69,6 +71,7 @@ struct raw_opts {
     sp_strv stdlib, site, lib, extract, exclude;
     int list_set[5]; /* which lists were given */
     char *page_size;
+    char *jobs;
     int json, strict, quiet, verbose; /* -1: not given */
 };
 
@@ -90,6 +93,7 @@ static void raw_release(struct raw_opts *r)
     free(r->out);
     free(r->apk);
     free(r->python);
+    free(r->jobs);
     free(r->page_size);
     sp_strv_release(&r->stdlib);
     sp_strv_release(&r->site);
@@ -205,6 +209,9 @@ static int load_config(const char *file, struct raw_opts *r)
             r->python = strchr(item->valuestring, '/')
                             ? resolve_relative(base_dir, item->valuestring, 0)
                             : sp_xstrdup(item->valuestring);
+        } else if (!strcmp(key, "jobs") && cJSON_IsNumber(item)) {
+            free(r->jobs);
+            r->jobs = sp_xasprintf("%d", item->valueint);
         } else if (!strcmp(key, "page-size") && (cJSON_IsNumber(item) || cJSON_IsString(item))) {
             free(r->page_size);
             r->page_size = cJSON_IsNumber(item) ? sp_xasprintf("%d", item->valueint)
@@ -228,7 +235,7 @@ static int load_config(const char *file, struct raw_opts *r)
         } else {
             snprintf(msg, sizeof msg,
                      "%s: unknown or mistyped key \"%s\" (keys: out, apk, stdlib, site-packages, lib, "
-                     "extract, exclude, pyc, pyc-only, python, page-size, json, strict, quiet, "
+                     "extract, exclude, pyc, pyc-only, python, jobs, page-size, json, strict, quiet, "
                      "verbose)",
                      file, key);
             rc = sp_report_error(SP_EUSAGE, msg);
@@ -271,6 +278,13 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
             cli->strict = 1;
             continue;
         }
+        if (!strcmp(a, "-j")) {
+            if (i + 1 >= argc)
+                return usage_error("pack: option '-j' needs a value");
+            free(cli->jobs);
+            cli->jobs = sp_xstrdup(argv[++i]);
+            continue;
+        }
         if (!strcmp(a, "--pyc")) {
             cli->pyc = 1;
             continue;
@@ -293,9 +307,10 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
         int is_out = nlen == 3 && !strncmp(name, "out", 3);
         int is_apk = nlen == 3 && !strncmp(name, "apk", 3);
         int is_python = nlen == 6 && !strncmp(name, "python", 6);
+        int is_jobs = nlen == 4 && !strncmp(name, "jobs", 4);
         int is_page = nlen == 9 && !strncmp(name, "page-size", 9);
         int is_config = nlen == 6 && !strncmp(name, "config", 6);
-        if (list < 0 && !is_out && !is_apk && !is_python && !is_page && !is_config)
+        if (list < 0 && !is_out && !is_apk && !is_python && !is_jobs && !is_page && !is_config)
             return usage_error("pack: unknown option '%s'", a);
         if (!value) {
             if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0'))
@@ -314,6 +329,9 @@ static int parse_args(int argc, char **argv, struct raw_opts *cli, char **config
         } else if (is_apk) {
             free(cli->apk);
             cli->apk = sp_xstrdup(value);
+        } else if (is_jobs) {
+            free(cli->jobs);
+            cli->jobs = sp_xstrdup(value);
         } else if (is_python) {
             free(cli->python);
             cli->python = sp_xstrdup(value);
@@ -357,6 +375,10 @@ static void merge(struct raw_opts *cli, struct raw_opts *cfg)
     if (!cli->out && cfg->out) {
         cli->out = cfg->out;
         cfg->out = NULL;
+    }
+    if (!cli->jobs && cfg->jobs) {
+        cli->jobs = cfg->jobs;
+        cfg->jobs = NULL;
     }
     if (!cli->python && cfg->python) {
         cli->python = cfg->python;
@@ -592,6 +614,13 @@ int cmd_pack(int argc, char **argv)
     opts.strict = cli.strict == 1;
     if (cli.apk)
         opts.apk_path = sp_xstrdup(cli.apk);
+    if (rc == 0 && cli.jobs) {
+        char *end;
+        long n = strtol(cli.jobs, &end, 10);
+        if (*end || n < 1 || n > 64)
+            rc = usage_error("pack: --jobs needs a number from 1 to 64, not '%s'", cli.jobs);
+        opts.jobs = (int)n;
+    }
     opts.pyc_only = cli.pyc_only == 1;
     opts.pyc = cli.pyc == 1 || opts.pyc_only;
     if (cli.python) {

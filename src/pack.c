@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -95,7 +98,6 @@ struct plan {
     VEC(struct natlib) natlibs;
     VEC(sp_map) maps;
     struct input_stats *stats;
-    size_t files_done, files_total; /* for opts->progress */
     sp_strv *warnings;
     int has_site;
     sp_pyc *pyc;         /* the bytecode helper, with --pyc */
@@ -163,6 +165,153 @@ static int load(struct plan *p, const char *path, const unsigned char **data, si
     return 0;
 }
 
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* ---- loading: every input file read once, in parallel, and hashed ------------------------- */
+
+/* One input file's bytes: read into the heap when small (cheaper than a
+ * mapping), mapped when large; its xxh3; errno when it could not be read. */
+struct blob {
+    unsigned char *data;
+    size_t size;
+    uint64_t hash;
+    int mapped;
+    int error;
+};
+
+#define SMALL_FILE (64u << 10)
+
+static void load_blob(const sp_tree_file *f, struct blob *b)
+{
+    memset(b, 0, sizeof *b);
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        b->error = errno;
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        b->error = errno;
+        close(fd);
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size > SMALL_FILE) {
+        void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED)
+            b->error = errno;
+        else {
+            b->data = m;
+            b->mapped = 1;
+        }
+    } else {
+        b->data = sp_xmalloc(size + 1);
+        size_t got = 0;
+        while (got < size) {
+            ssize_t r = read(fd, b->data + got, size - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                b->error = r < 0 ? errno : EIO;
+                break;
+            }
+            got += (size_t)r;
+        }
+    }
+    close(fd);
+    if (!b->error) {
+        b->size = size;
+        b->hash = XXH3_64bits(b->data, size);
+    }
+}
+
+static void free_blob(struct blob *b)
+{
+    if (b->mapped)
+        munmap(b->data, b->size);
+    else
+        free(b->data);
+    b->data = NULL;
+}
+
+struct load_job {
+    const sp_tree_file **files;
+    struct blob **out;
+    size_t n;
+    size_t next; /* atomically claimed */
+    const sp_pack_opts *opts;
+};
+
+static void *load_worker(void *arg)
+{
+    struct load_job *j = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->n)
+            return NULL;
+        load_blob(j->files[i], j->out[i]);
+    }
+}
+
+/* The calling thread works too, and alone reports progress. */
+static void load_and_report(struct load_job *j)
+{
+    const sp_pack_opts *o = j->opts;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->n)
+            break;
+        load_blob(j->files[i], j->out[i]);
+        if (o->progress && i % 64 == 0)
+            o->progress(o->progress_ctx, i, j->n);
+    }
+    if (o->progress && j->n)
+        o->progress(o->progress_ctx, j->n, j->n);
+}
+
+/* Loads every file of the trees (blobs[t][k] for trees[t].files[k]) with
+ * `jobs` threads. The first file that cannot be read, in walk order, is
+ * the error, whatever the threads' timing. */
+static int load_trees(const sp_pack_opts *o, const sp_tree *trees, struct blob **blobs,
+                      int jobs, sp_error *err)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < o->ninputs; t++)
+        if (o->inputs[t].kind != SP_INPUT_LIB) {
+            blobs[t] = sp_xcalloc(trees[t].n ? trees[t].n : 1, sizeof **blobs);
+            n += trees[t].n;
+        }
+    struct load_job j = {sp_xcalloc(n ? n : 1, sizeof *j.files),
+                         sp_xcalloc(n ? n : 1, sizeof *j.out), n, 0, o};
+    size_t k = 0;
+    for (size_t t = 0; t < o->ninputs; t++)
+        if (o->inputs[t].kind != SP_INPUT_LIB)
+            for (size_t i = 0; i < trees[t].n; i++, k++) {
+                j.files[k] = &trees[t].files[i];
+                j.out[k] = &blobs[t][i];
+            }
+    pthread_t threads[8];
+    int started = 0;
+    for (int i = 1; i < jobs && i < 8; i++)
+        if (pthread_create(&threads[started], NULL, load_worker, &j) == 0)
+            started++;
+    load_and_report(&j);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (j.out[i]->error)
+            rc = sp_error_set(err, SP_EIO, j.files[i]->path, "cannot read: %s",
+                              strerror(j.out[i]->error));
+    free(j.files);
+    free(j.out);
+    return rc;
+}
+
 static int is_extracted(const sp_pack_opts *o, const char *name)
 {
     if (!o->extract.n)
@@ -176,12 +325,17 @@ static int is_extracted(const sp_pack_opts *o, const char *name)
     return hit;
 }
 
+static void add_pure_hashed(struct plan *p, int zip, const char *name, int abi,
+                            const void *data, size_t size, uint64_t hash, const char *source)
+{
+    struct pure e = {zip, sp_xstrdup(name), abi, hash, data, size, sp_xstrdup(source)};
+    VEC_PUSH(p->pure, e);
+}
+
 static void add_pure(struct plan *p, int zip, const char *name, int abi, const void *data,
                      size_t size, const char *source)
 {
-    struct pure e = {zip, sp_xstrdup(name), abi, XXH3_64bits(data, size), data, size,
-                     sp_xstrdup(source)};
-    VEC_PUSH(p->pure, e);
+    add_pure_hashed(p, zip, name, abi, data, size, XXH3_64bits(data, size), source);
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -193,10 +347,10 @@ static int ends_with(const char *s, const char *suffix)
 /* A pure file; with --pyc a .py also gets its NAME.pyc beside it (and with
  * --pyc-only replaces it), unless it does not compile. */
 static int add_source(struct plan *p, int zip, const char *name, int abi, const void *data,
-                      size_t size, const char *source, sp_error *err)
+                      size_t size, uint64_t hash, const char *source, sp_error *err)
 {
     if (!p->pyc || !ends_with(name, ".py")) {
-        add_pure(p, zip, name, abi, data, size, source);
+        add_pure_hashed(p, zip, name, abi, data, size, hash, source);
         return 0;
     }
     sp_buf b;
@@ -210,7 +364,7 @@ static int add_source(struct plan *p, int zip, const char *name, int abi, const 
         if (!p->pyc_failed++)
             p->pyc_first_failure = sp_xasprintf("%s (%s)", source, b.data);
         sp_buf_release(&b);
-        add_pure(p, zip, name, abi, data, size, source);
+        add_pure_hashed(p, zip, name, abi, data, size, hash, source);
         return 0;
     }
     VEC_PUSH(p->pycs, b);
@@ -219,7 +373,7 @@ static int add_source(struct plan *p, int zip, const char *name, int abi, const 
     add_pure(p, zip, pyc_name, abi, kept->data, kept->len, source);
     free(pyc_name);
     if (!p->opts->pyc_only)
-        add_pure(p, zip, name, abi, data, size, source);
+        add_pure_hashed(p, zip, name, abi, data, size, hash, source);
     return 0;
 }
 
@@ -233,6 +387,7 @@ struct candidate {
     sp_elf_info info;
     const unsigned char *data;
     size_t size;
+    uint64_t hash;
 };
 
 static int check_machine(const sp_elf_info *info, const sp_abi *abi, const char *path,
@@ -296,7 +451,8 @@ static int zip_for_input(const struct plan *p, int kind, const char *name)
     return kind == SP_INPUT_STDLIB ? ZIP_STDLIB : ZIP_SITE;
 }
 
-static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error *err)
+static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const struct blob *blobs,
+                     sp_error *err)
 {
     const sp_pack_input *in = &p->opts->inputs[idx];
     const sp_tree tree = *walked;
@@ -309,11 +465,10 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
             name += 12;
         const char *slash = strrchr(name, '/');
         const char *base = slash ? slash + 1 : name;
-        struct candidate c = {f, sp_xstrdup(name), SP_SO_NONE, NULL, 0, {0}, NULL, 0};
+        struct candidate c = {f, sp_xstrdup(name), SP_SO_NONE, NULL, 0, {0},
+                              blobs[i].data, blobs[i].size, blobs[i].hash};
         c.kind = sp_classify_so_name(base, &c.stem);
-        if (load(p, f->path, &c.data, &c.size, err) != 0) {
-            rc = -1;
-        } else if (c.kind != SP_SO_NONE && sp_elf_is_elf(c.data, c.size)) {
+        if (c.kind != SP_SO_NONE && sp_elf_is_elf(c.data, c.size)) {
             rc = sp_elf_inspect((void *)c.data, c.size, f->path, &c.info, err);
             if (rc == 0)
                 c.is_module = c.kind == SP_SO_TAGGED ||
@@ -326,8 +481,6 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
         }
         p->stats[idx].files++;
         p->stats[idx].bytes += f->size;
-        if (p->opts->progress && (++p->files_done % 64 == 0 || p->files_done == p->files_total))
-            p->opts->progress(p->opts->progress_ctx, p->files_done, p->files_total);
         if (rc != 0) {
             free(c.name);
             free(c.stem);
@@ -348,7 +501,7 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
         struct candidate *c = &cands.v[i];
         int zip = zip_for_input(p, in->kind, c->name);
         if (c->kind == SP_SO_NONE) {
-            rc = add_source(p, zip, c->name, ai, c->data, c->size, c->file->path, err);
+            rc = add_source(p, zip, c->name, ai, c->data, c->size, c->hash, c->file->path, err);
             continue;
         }
         rc = check_machine(&c->info, abi, c->file->path, err);
@@ -368,8 +521,8 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
                 break;
             }
             /* Markers follow the module's zip (extract.zip for extracted packages). */
-            struct module m = {lib, module, marker, zip, ai, sp_xstrdup(c->file->path),
-                               XXH3_64bits(c->data, c->size), c->size};
+            struct module m = {lib, module, marker, zip, ai, sp_xstrdup(c->file->path), c->hash,
+                               c->size};
             VEC_PUSH(p->modules, m);
             add_pure(p, zip, marker, ai, lib, strlen(lib), c->file->path);
         } else {
@@ -388,8 +541,8 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, sp_error
                                   base, c->file->rel);
                 break;
             }
-            struct natlib l = {sp_xstrdup(base), ai, sp_xstrdup(c->file->path),
-                               XXH3_64bits(c->data, c->size), c->size, 0};
+            struct natlib l = {sp_xstrdup(base), ai, sp_xstrdup(c->file->path), c->hash, c->size,
+                               0};
             VEC_PUSH(p->natlibs, l);
         }
     }
@@ -1376,9 +1529,9 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
     p.prev = state;
-    for (size_t i = 0; i < opts->ninputs; i++)
-        if (opts->inputs[i].kind != SP_INPUT_LIB)
-            p.files_total += trees[i].n;
+    struct blob **blobs = sp_xcalloc(opts->ninputs, sizeof *blobs);
+    if (rc == 0)
+        rc = load_trees(opts, trees, blobs, opts->jobs > 0 ? opts->jobs : online_cpus(), err);
     if (rc == 0 && opts->pyc)
         rc = start_bytecode(&p, err);
     struct layout lay;
@@ -1390,7 +1543,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         if (opts->inputs[i].kind == SP_INPUT_LIB)
             continue;
         p.has_site |= opts->inputs[i].kind == SP_INPUT_SITE;
-        rc = read_tree(&p, i, &trees[i], err);
+        rc = read_tree(&p, i, &trees[i], blobs[i], err);
     }
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
         if (opts->inputs[i].kind == SP_INPUT_LIB)
@@ -1486,8 +1639,13 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         lay.overlaid = NULL;
         rc = write_outputs(&p, &lay, out_dir, manifest, fingerprint, err);
     }
-    for (size_t i = 0; i < opts->ninputs; i++)
+    for (size_t i = 0; i < opts->ninputs; i++) {
+        for (size_t k = 0; blobs[i] && k < trees[i].n; k++)
+            free_blob(&blobs[i][k]);
+        free(blobs[i]);
         sp_tree_release(&trees[i]);
+    }
+    free(blobs);
     free(trees);
     free(is_dir);
     cJSON_Delete(state);

@@ -1,6 +1,8 @@
 #include "sppack/zipreader.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -34,7 +36,10 @@ void sp_zip_close(sp_zip *z)
         free(z->entries[i].name);
     free(z->entries);
     sp_map_close(&z->map);
+    if (z->fd > 0)
+        close(z->fd);
     memset(z, 0, sizeof *z);
+    z->fd = -1;
 }
 
 const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e)
@@ -97,6 +102,7 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
     sp_map keep = z->map;
     memset(z, 0, sizeof *z);
     z->map = keep;
+    z->fd = -1;
     z->data = d;
     z->size = size;
     z->sig_block_offset = UINT64_MAX;
@@ -196,10 +202,14 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
     memset(z, 0, sizeof *z);
     if (sp_map_open(&z->map, path, err) != 0)
         return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC); /* for kernel-side copies; optional */
     if (sp_zip_open_buffer(z, z->map.data, z->map.size, path, NULL, NULL, err) != 0) {
+        if (fd >= 0)
+            close(fd);
         sp_zip_close(z);
         return -1;
     }
+    z->fd = fd;
     return 0;
 }
 

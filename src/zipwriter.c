@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "sppack/zipwriter.h"
 
 #include <errno.h>
@@ -96,6 +97,47 @@ static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
     return 0;
 }
 
+/* Large entry data from a file: copied by the kernel (copy_file_range,
+ * a reflink where the file system can), not through our buffers. */
+static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, size_t n,
+                        sp_error *err)
+{
+    if (fd < 0 || n < (1u << 16))
+        return write_bytes(zw, data, n, err);
+    if (fflush(zw->f) != 0) {
+        zw->failed = 1;
+        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    }
+    int out = fileno(zw->f);
+    loff_t in_off = (loff_t)offset;
+    size_t left = n;
+    while (left) {
+        ssize_t c = copy_file_range(fd, &in_off, out, NULL, left, 0);
+        if (c < 0 && errno == EINTR)
+            continue;
+        if (c <= 0) {
+            /* Not supported here: finish with ordinary writes. */
+            size_t done = n - left;
+            if (fseeko(zw->f, 0, SEEK_END) != 0)
+                break;
+            zw->off += done;
+            return write_bytes(zw, (const unsigned char *)data + done, left, err);
+        }
+        left -= (size_t)c;
+    }
+    if (left) {
+        zw->failed = 1;
+        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    }
+    /* The FILE's position follows the descriptor's after a seek. */
+    if (fseeko(zw->f, 0, SEEK_END) != 0) {
+        zw->failed = 1;
+        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    }
+    zw->off += n;
+    return 0;
+}
+
 static int name_is_ascii(const char *name)
 {
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
@@ -112,7 +154,8 @@ struct meta {
 
 static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
                      const void *data, uint64_t csize, uint64_t usize, unsigned align,
-                     uint32_t mode, const struct meta *meta, sp_error *err)
+                     uint32_t mode, const struct meta *meta, int src_fd, uint64_t src_off,
+                     sp_error *err)
 {
     size_t nlen = strlen(name);
     if (zw->failed)
@@ -177,7 +220,7 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     int rc = write_bytes(zw, h.data, h.len, err);
     sp_buf_release(&h);
     if (rc == 0)
-        rc = write_bytes(zw, data, (size_t)csize, err);
+        rc = copy_from_fd(zw, src_fd, src_off, data, (size_t)csize, err);
     if (rc != 0)
         return rc;
     if (zw->off >= LIMIT_32)
@@ -212,22 +255,22 @@ int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err)
     size_t n = strlen(name);
     if (n == 0 || name[n - 1] != '/')
         return sp_error_set(err, SP_EINPUT, name, "directory entry must end with '/'");
-    return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, NULL, err);
+    return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, NULL, -1, 0, err);
 }
 
 int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size,
                        unsigned align, sp_error *err)
 {
     uint32_t crc = (uint32_t)crc32_z(0L, data, size);
-    return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, NULL, err);
+    return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, NULL, -1, 0, err);
 }
 
 int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
                     const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
                     sp_error *err)
 {
-    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, NULL,
-                     err);
+    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, NULL, -1,
+                     0, err);
 }
 
 int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsigned align,
@@ -239,7 +282,7 @@ int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsign
         return sp_error_set(err, SP_EINPUT, e->name, "entry name holds a NUL byte");
     struct meta m = {e->dos_time, e->dos_date, e->flags, e->ext_attr};
     return add_entry(zw, e->name, e->method, e->crc, sp_zip_data(z, e), e->csize, e->usize,
-                     align, 0, &m, err);
+                     align, 0, &m, z->fd, e->data_offset, err);
 }
 
 int sp_zipw_close(sp_zipw *zw, sp_error *err)

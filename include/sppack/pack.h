@@ -33,6 +33,7 @@ typedef struct sp_pack_opts {
     int pyc;            /* compile every .py into an unchecked-hash NAME.pyc beside it */
     int pyc_only;       /* ... and leave the sources out */
     char *python;       /* the host CPython that compiles (same version as the trees) */
+    int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
     /* Called as files are read (done of total), or NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;

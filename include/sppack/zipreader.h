@@ -24,6 +24,7 @@ typedef struct sp_zip_entry {
 
 typedef struct sp_zip {
     sp_map map;            /* when opened from a path */
+    int fd;                /* the file, when opened from a path; else -1 */
     const unsigned char *data;
     size_t size;
     sp_zip_entry *entries;

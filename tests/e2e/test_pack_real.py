@@ -202,6 +202,17 @@ class PackRealTest(common.TempDirTestCase):
         with zipfile.ZipFile(os.path.join(dated, "assets/stdlib.zip")) as z:
             self.assertEqual(z.infolist()[0].date_time, (2023, 11, 14, 22, 13, 20))
 
+    def test_serial_and_parallel_runs_are_identical(self):
+        outs = []
+        for jobs in ("1", "2", "8"):
+            out = os.path.join(self.tmp, "jobs-" + jobs)
+            common.sp_pack(*common.pack_args(out, ABIS, extra=["-q", "--jobs", jobs]), check=0)
+            outs.append(common.tree_bytes(out))
+        self.assertEqual(outs[0], outs[1])
+        self.assertEqual(outs[0], outs[2])
+        self.assertEqual(outs[0], common.tree_bytes(self.out))
+        common.sp_pack(*common.pack_args(out, ABIS, extra=["--jobs", "0"]), check=2)
+
     def test_repack_into_existing_output(self):
         out = os.path.join(self.tmp, "re")
         args = common.pack_args(out, ["x86_64"])
