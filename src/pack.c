@@ -59,6 +59,21 @@ struct module {
     uint64_t size;
 };
 
+/* A library copy into the staging directory, done off the main thread. */
+struct copy_job {
+    const char *source;
+    char *dest;
+    int failed;
+    sp_error err;
+};
+
+struct copy_list {
+    struct copy_job *v;
+    size_t n, cap;
+};
+
+static void *run_copies(void *arg);
+
 /* A plain shared library (dependency or --lib) of one ABI. */
 struct natlib {
     char *name;
@@ -104,6 +119,7 @@ struct plan {
     VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
     size_t pyc_failed;
     char *pyc_first_failure;
+    struct copy_list copies; /* library copies still to do */
     const cJSON *prev;   /* the previous run's state, or NULL */
     cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
 };
@@ -144,6 +160,9 @@ static void plan_release(struct plan *p)
         sp_buf_release(&p->pycs.v[i]);
     free(p->pycs.v);
     free(p->pyc_first_failure);
+    for (size_t i = 0; i < p->copies.n; i++)
+        free(p->copies.v[i].dest);
+    free(p->copies.v);
     free(p->pure.v);
     free(p->modules.v);
     free(p->natlibs.v);
@@ -1164,6 +1183,19 @@ static void add_output(cJSON *outputs, const char *rel, uint64_t size, const cha
     cJSON_AddItemToArray(outputs, o);
 }
 
+static void *run_copies(void *arg)
+{
+    struct copy_list *copies = arg;
+    for (size_t i = 0; i < copies->n; i++) {
+        struct copy_job *j = &copies->v[i];
+        sp_error_init(&j->err);
+        j->failed = sp_copy_file(j->source, j->dest, &j->err) != 0;
+        if (j->failed)
+            break;
+    }
+    return NULL;
+}
+
 /* Keeps an unchanged output: its record goes into the manifest and the
  * state as before, the file stays (linked into the staging directory, so
  * --apk sees the complete layout). */
@@ -1244,13 +1276,15 @@ static int copy_lib(sp_outdir *od, struct plan *p, int abi, const char *name,
     if (prev) {
         rc = keep_output(od, p, rel, hex, prev, outputs, abi_name(p, abi), err);
     } else {
+        /* Copied later, on another thread while the zips are written. */
         char *path = sp_outdir_stage(od, rel, err);
-        rc = path ? sp_copy_file(source, path, err) : -1;
+        rc = path ? 0 : -1;
         if (rc == 0) {
+            struct copy_job job = {source, path, 0, {0, ""}};
+            VEC_PUSH(p->copies, job);
             add_output(outputs, rel, size, hex, abi_name(p, abi));
             remember(p, rel, hex, size, hex, -1);
         }
-        free(path);
     }
     free(rel);
     return rc;
@@ -1307,6 +1341,17 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
             }
         }
     }
+    /* The library copies (kernel-side) overlap the zip writing (CRC and
+     * writes) on a second thread; with --jobs 1 they run first, here. */
+    pthread_t copier;
+    int copier_started = 0;
+    if (rc == 0 && p->copies.n) {
+        int jobs = p->opts->jobs > 0 ? p->opts->jobs : online_cpus();
+        if (jobs > 1 && pthread_create(&copier, NULL, run_copies, &p->copies) == 0)
+            copier_started = 1;
+        else
+            run_copies(&p->copies);
+    }
     /* Zips: common ones, then overlays. */
     struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len,
                           XXH3_64bits(sp_bootstrap_py, sp_bootstrap_py_len)};
@@ -1325,6 +1370,13 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
             free(rel);
         }
     }
+    if (copier_started)
+        pthread_join(copier, NULL);
+    for (size_t i = 0; i < p->copies.n && rc == 0; i++)
+        if (p->copies.v[i].failed) {
+            *err = p->copies.v[i].err;
+            rc = -1;
+        }
     /* The manifest, written again only when its text changes. */
     char *text = cJSON_Print(manifest);
     sp_buf mtext;
@@ -1477,6 +1529,52 @@ static int start_bytecode(struct plan *p, sp_error *err)
     return 0;
 }
 
+struct walk_job {
+    const sp_pack_opts *opts;
+    sp_tree *trees;
+    int *is_dir;
+    int *rc;
+    sp_error *errs;
+    size_t next; /* atomically claimed */
+};
+
+static void *walk_worker(void *arg)
+{
+    struct walk_job *j = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (i >= j->opts->ninputs)
+            return NULL;
+        j->rc[i] = walk_input(j->opts, i, &j->trees[i], &j->is_dir[i], &j->errs[i]);
+    }
+}
+
+/* Walks the inputs on up to --jobs threads; the first failing input, in
+ * argument order, is the error. */
+static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_error *err)
+{
+    struct walk_job j = {o, trees, is_dir, sp_xcalloc(o->ninputs, sizeof(int)),
+                         sp_xcalloc(o->ninputs, sizeof(sp_error)), 0};
+    int jobs = o->jobs > 0 ? o->jobs : online_cpus();
+    pthread_t threads[8];
+    int started = 0;
+    for (int i = 1; i < jobs && i < 8 && (size_t)i < o->ninputs; i++)
+        if (pthread_create(&threads[started], NULL, walk_worker, &j) == 0)
+            started++;
+    walk_worker(&j);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    int rc = 0;
+    for (size_t i = 0; i < o->ninputs && rc == 0; i++)
+        if (j.rc[i] != 0) {
+            *err = j.errs[i];
+            rc = -1;
+        }
+    free(j.rc);
+    free(j.errs);
+    return rc;
+}
+
 static int input_before(const sp_pack_opts *o, const struct input_stats *st, size_t a, size_t b)
 {
     if (o->inputs[a].kind != o->inputs[b].kind)
@@ -1505,9 +1603,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
      * unchanged inputs and untouched outputs, which then writes nothing. */
     sp_tree *trees = sp_xcalloc(opts->ninputs, sizeof *trees);
     int *is_dir = sp_xcalloc(opts->ninputs, sizeof *is_dir);
-    int rc = 0;
-    for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
-        rc = walk_input(opts, i, &trees[i], &is_dir[i], err);
+    int rc = walk_inputs(opts, trees, is_dir, err);
     char fingerprint[17] = "";
     cJSON *state = NULL;
     if (rc == 0) {
