@@ -28,17 +28,6 @@ struct listing {
     uint64_t common_bytes;
 };
 
-static const char *human(double b, char buf[32])
-{
-    if (b >= 1048576.0)
-        snprintf(buf, 32, "%.1f MiB", b / 1048576.0);
-    else if (b >= 1024.0)
-        snprintf(buf, 32, "%.1f KiB", b / 1024.0);
-    else
-        snprintf(buf, 32, "%.0f B", b);
-    return buf;
-}
-
 static int abi_of(struct listing *l, const char *abi, size_t n)
 {
     for (int i = 0; i < l->nabis; i++)
@@ -96,7 +85,7 @@ static void list_zip(const sp_zip *z, const char *prefix, int bundle, struct lis
                                 : off % 4096 == 0 ? 4096 : off % 4 == 0 ? 4 : 1;
                 printf("  %-12s %10llu  %5u  %-7s %10s  %s%s\n", l->abis[a],
                        (unsigned long long)off, align, e->method ? "deflate" : "stored",
-                       human(e->usize, sz), prefix, e->name);
+                       sp_human_size(e->usize, sz), prefix, e->name);
             }
             continue;
         }
@@ -109,7 +98,7 @@ static void list_zip(const sp_zip *z, const char *prefix, int bundle, struct lis
                 snprintf(count, sizeof count, "%ld", markers);
             printf("  %-12s %10llu  %5s  %-7s %10s  %s%s  (%s markers)\n", "python",
                    (unsigned long long)e->data_offset, "", e->method ? "deflate" : "stored",
-                   human(e->usize, sz), prefix, e->name, count);
+                   sp_human_size(e->usize, sz), prefix, e->name, count);
         }
     }
 }
@@ -118,11 +107,11 @@ static void summary(const struct listing *l)
 {
     char a[32], b[32];
     printf("download size per ABI (shared entries %s + that ABI's libraries):\n",
-           human((double)l->common_bytes, a));
+           sp_human_size((double)l->common_bytes, a));
     for (int i = 0; i < l->nabis; i++)
         printf("  %-12s %4zu libraries %10s   total %10s\n", l->abis[i], l->abi_libs[i],
-               human((double)l->abi_bytes[i], a),
-               human((double)(l->common_bytes + l->abi_bytes[i]), b));
+               sp_human_size((double)l->abi_bytes[i], a),
+               sp_human_size((double)(l->common_bytes + l->abi_bytes[i]), b));
 }
 
 static int ls_dir(const char *path)
@@ -146,12 +135,12 @@ static int ls_dir(const char *path)
                         l.abi_libs[a]++;
                     }
                     printf("  %-12.*s %10s  %5s  %-7s %10s  jniLibs/%s\n", (int)(slash - rel),
-                           rel, "-", "-", "file", human((double)t.files[i].size, sz), rel);
+                           rel, "-", "-", "file", sp_human_size((double)t.files[i].size, sz), rel);
                 } else {
                     l.common_bytes += t.files[i].size;
                     if (p == 1)
                         printf("  %-12s %10s  %5s  %-7s %10s  assets/%s\n", "python", "-", "-",
-                               "file", human((double)t.files[i].size, sz), rel);
+                               "file", sp_human_size((double)t.files[i].size, sz), rel);
                 }
             }
         }

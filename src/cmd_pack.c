@@ -416,17 +416,6 @@ static void merge(struct raw_opts *cli, struct raw_opts *cfg)
 
 /* ---- report ------------------------------------------------------------------------------ */
 
-static const char *human_size(double bytes, char buf[32])
-{
-    if (bytes >= 1024.0 * 1024.0)
-        snprintf(buf, 32, "%.1f MiB", bytes / (1024.0 * 1024.0));
-    else if (bytes >= 1024.0)
-        snprintf(buf, 32, "%.1f KiB", bytes / 1024.0);
-    else
-        snprintf(buf, 32, "%.0f B", bytes);
-    return buf;
-}
-
 static void print_report(const cJSON *m, const char *out, int verbose)
 {
     const cJSON *abis = cJSON_GetObjectItemCaseSensitive(m, "abis");
@@ -459,7 +448,7 @@ static void print_report(const cJSON *m, const char *out, int verbose)
                 bytes += cJSON_GetObjectItemCaseSensitive(o, "size")->valuedouble;
         }
         printf("  jniLibs/%-12s %4d modules %3d libraries %12s\n", a->valuestring, nmod, nlib,
-               human_size(bytes, sz));
+               sp_human_size(bytes, sz));
     }
     cJSON_ArrayForEach(o, outputs)
     {
@@ -468,7 +457,7 @@ static void print_report(const cJSON *m, const char *out, int verbose)
             continue;
         printf("  %-36s %6d entries %10s\n", path,
                cJSON_GetObjectItemCaseSensitive(o, "entries")->valueint,
-               human_size(cJSON_GetObjectItemCaseSensitive(o, "size")->valuedouble, sz));
+               sp_human_size(cJSON_GetObjectItemCaseSensitive(o, "size")->valuedouble, sz));
     }
     if (cJSON_GetArraySize(overlaid) > 0) {
         printf("files that differ between ABIs (in per-ABI overlays):\n");

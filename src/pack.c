@@ -648,8 +648,8 @@ static int walk_input(const sp_pack_opts *o, size_t idx, sp_tree *tree, int *is_
     tree->files[0].rel = sp_xstrdup(slash ? slash + 1 : in->path);
     tree->files[0].path = sp_xstrdup(in->path);
     tree->files[0].size = (uint64_t)st.st_size;
-    tree->files[0].mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-    tree->files[0].ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec;
+    tree->files[0].mtime_ns = sp_timespec_ns(&st.st_mtim);
+    tree->files[0].ctime_ns = sp_timespec_ns(&st.st_ctim);
     tree->files[0].ino = (uint64_t)st.st_ino;
     return 0;
 }
@@ -1016,16 +1016,25 @@ static const char *jstr(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* The mtime of path as a decimal string ("" when it cannot be read); JSON
+ * numbers would lose the nanoseconds. */
+static void mtime_string(const char *path, char out[32], struct stat *st)
+{
+    out[0] = '\0';
+    if (stat(path, st) == 0)
+        snprintf(out, 32, "%llu", (unsigned long long)sp_timespec_ns(&st->st_mtim));
+}
+
 /* 1 when path still has the size and mtime recorded in rec. */
 static int file_matches(const char *path, const cJSON *rec)
 {
     struct stat st;
-    if (!rec || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
     char mtime[32];
-    snprintf(mtime, sizeof mtime, "%llu",
-             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-                 (unsigned long long)st.st_mtim.tv_nsec);
+    if (!rec)
+        return 0;
+    mtime_string(path, mtime, &st);
+    if (!*mtime || !S_ISREG(st.st_mode))
+        return 0;
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(rec, "size");
     return cJSON_IsNumber(size) && (uint64_t)size->valuedouble == (uint64_t)st.st_size &&
            !strcmp(jstr(rec, "mtime_ns"), mtime);
@@ -1122,11 +1131,8 @@ static void save_state(struct plan *p, const char *out_dir, const char *fingerpr
     {
         char *path = sp_path_join(out_dir, rec->string);
         struct stat st;
-        char mtime[32] = "";
-        if (stat(path, &st) == 0)
-            snprintf(mtime, sizeof mtime, "%llu",
-                     (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-                         (unsigned long long)st.st_mtim.tv_nsec);
+        char mtime[32];
+        mtime_string(path, mtime, &st);
         cJSON_AddStringToObject(rec, "mtime_ns", mtime);
         free(path);
     }
@@ -1134,11 +1140,8 @@ static void save_state(struct plan *p, const char *out_dir, const char *fingerpr
     if (p->opts->apk_path) {
         cJSON *apk = cJSON_AddObjectToObject(state, "apk");
         struct stat st;
-        char mtime[32] = "";
-        if (stat(p->opts->apk_path, &st) == 0)
-            snprintf(mtime, sizeof mtime, "%llu",
-                     (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-                         (unsigned long long)st.st_mtim.tv_nsec);
+        char mtime[32];
+        mtime_string(p->opts->apk_path, mtime, &st);
         cJSON_AddStringToObject(apk, "path", p->opts->apk_path);
         cJSON_AddStringToObject(apk, "recipe", apk_recipe);
         cJSON_AddNumberToObject(apk, "size", (double)st.st_size);

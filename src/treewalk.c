@@ -74,8 +74,8 @@ static void add_file(sp_tree *t, const char *rel, const char *path, const struct
     t->files[t->n].rel = sp_xstrdup(rel);
     t->files[t->n].path = sp_xstrdup(path);
     t->files[t->n].size = (uint64_t)st->st_size;
-    t->files[t->n].mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
-    t->files[t->n].ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec;
+    t->files[t->n].mtime_ns = sp_timespec_ns(&st->st_mtim);
+    t->files[t->n].ctime_ns = sp_timespec_ns(&st->st_ctim);
     t->files[t->n].ino = (uint64_t)st->st_ino;
     t->n++;
 }

@@ -435,3 +435,19 @@ void sp_xxh3_hex(const void *data, size_t n, char out[17])
 {
     sp_u64_hex(XXH3_64bits(data, n), out);
 }
+
+const char *sp_human_size(double bytes, char buf[32])
+{
+    if (bytes >= 1048576.0)
+        snprintf(buf, 32, "%.1f MiB", bytes / 1048576.0);
+    else if (bytes >= 1024.0)
+        snprintf(buf, 32, "%.1f KiB", bytes / 1024.0);
+    else
+        snprintf(buf, 32, "%.0f B", bytes);
+    return buf;
+}
+
+uint64_t sp_timespec_ns(const struct timespec *t)
+{
+    return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
+}

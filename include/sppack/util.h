@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sppack/error.h"
 
@@ -79,6 +80,12 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
 /* Copies a file's bytes to a new file (copy_file_range, falling back to
  * read/write). */
 int sp_copy_file(const char *src, const char *dst, sp_error *err);
+
+/* "12.3 MiB", "4.0 KiB", "17 B" into buf; returns buf. */
+const char *sp_human_size(double bytes, char buf[32]);
+
+/* A stat time as nanoseconds since the epoch. */
+uint64_t sp_timespec_ns(const struct timespec *t);
 
 /* xxh3-64 of a byte range as 16 lowercase hex digits plus NUL. */
 void sp_xxh3_hex(const void *data, size_t n, char out[17]);
