@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "sppack/report.h"
+#include "sppack/util.h"
 #include "sppack/verify.h"
 
 const char cmd_verify_usage[] =
@@ -29,7 +30,7 @@ int cmd_verify(int argc, char **argv)
     int json = 0, strict = 0;
     sp_report report;
     sp_report_init(&report);
-    const char **paths = calloc((size_t)argc, sizeof *paths);
+    const char **paths = sp_xcalloc((size_t)argc, sizeof *paths);
     int npaths = 0, rc = 0;
     char msg[512];
     for (int i = 1; i < argc && rc == 0; i++) {
@@ -61,7 +62,7 @@ int cmd_verify(int argc, char **argv)
                 }
                 o.min_sdk = (int)n;
             } else {
-                char *copy = strdup(v), *save = NULL;
+                char *copy = sp_xstrdup(v), *save = NULL;
                 for (char *id = strtok_r(copy, ",", &save); id && rc == 0;
                      id = strtok_r(NULL, ",", &save)) {
                     if (!sp_check_find(id)) {

@@ -357,14 +357,14 @@ static void deep_check(struct ctx *c, const unsigned char *data, size_t size, co
         return;
     }
     zip_int64_t n = zip_get_num_entries(z, 0);
-    static char buf[1 << 16];
+    char *buf = sp_xmalloc(1 << 16);
     for (zip_int64_t i = 0; i < n; i++) {
         zip_file_t *zf = zip_fopen_index(z, (zip_uint64_t)i, 0);
         const char *name = zip_get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
         char *label = sp_xasprintf("%s%s", prefix, name ? name : "?");
         zip_int64_t got = 0;
         if (zf) {
-            while ((got = zip_fread(zf, buf, sizeof buf)) > 0)
+            while ((got = zip_fread(zf, buf, 1 << 16)) > 0)
                 ;
         }
         zip_error_t *fe = zf ? zip_file_get_error(zf) : zip_get_error(z);
@@ -375,6 +375,7 @@ static void deep_check(struct ctx *c, const unsigned char *data, size_t size, co
             zip_fclose(zf);
         free(label);
     }
+    free(buf);
     zip_discard(z);
     zip_error_fini(&ze);
 }
