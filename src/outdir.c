@@ -20,14 +20,16 @@ void sp_outdir_cancel(void)
     cancelled = 1;
 }
 
-static void remove_stale_stages(const char *dir)
+/* Removes what runs killed outright left: staging directories named
+ * prefix* in dir. */
+static void remove_stale_stages(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (strncmp(de->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) == 0) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
             char *p = sp_path_join(dir, de->d_name);
             sp_remove_tree(p);
             free(p);
@@ -36,33 +38,88 @@ static void remove_stale_stages(const char *dir)
     closedir(d);
 }
 
+/* dir without trailing slashes, split into its parent and its name. */
+static void split_dir(const char *dir, char **parent, char **name)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    size_t k = n;
+    while (k > 0 && dir[k - 1] != '/')
+        k--;
+    *name = sp_xstrndup(dir + k, n - k);
+    *parent = k == 0 ? sp_xstrdup(".") : k == 1 ? sp_xstrdup("/") : sp_xstrndup(dir, k - 1);
+}
+
+/* Makes the staging directory PREFIX<pid>-<n>: mkdir, unlike mkdtemp,
+ * honours the umask, which matters when the stage becomes the output. */
+static int make_stage(sp_outdir *od, const char *prefix, sp_error *err)
+{
+    for (unsigned n = 0;; n++) {
+        char *path = sp_xasprintf("%s%ld-%u", prefix, (long)getpid(), n);
+        if (mkdir(path, 0777) == 0) {
+            od->stage = path;
+            return 0;
+        }
+        int e = errno;
+        free(path);
+        if (e != EEXIST || n == 1000)
+            return sp_error_set(err, SP_EIO, od->dir, "cannot write: %s", strerror(e));
+    }
+}
+
 int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err)
 {
     od->dir = sp_xstrdup(dir);
-    od->stage = NULL;
+    od->stage = od->made = NULL;
+    od->whole = 0;
     sp_strv_init(&od->files);
-    if (sp_mkdirs(dir, err) != 0)
-        return -1;
-    remove_stale_stages(dir);
-    char *tmpl = sp_xasprintf("%s/" STAGE_PREFIX "XXXXXX", dir);
-    if (!mkdtemp(tmpl)) {
-        int e = errno;
-        free(tmpl);
-        return sp_error_set(err, SP_EIO, dir, "cannot write: %s", strerror(e));
+    char *parent, *name;
+    split_dir(dir, &parent, &name);
+    char *sibling_prefix = sp_xasprintf(".%s" STAGE_PREFIX, name);
+    int rc = sp_mkdirs(parent, err);
+    if (rc == 0)
+        remove_stale_stages(parent, sibling_prefix);
+    struct stat st;
+    if (rc == 0 && lstat(dir, &st) != 0 && errno == ENOENT && strcmp(name, ".") != 0 &&
+        strcmp(name, "..") != 0) {
+        /* A new output directory is staged whole beside where it goes and
+         * committed with one rename. */
+        od->whole = 1;
+        char *prefix = sp_xasprintf("%s/%s", parent, sibling_prefix);
+        rc = make_stage(od, prefix, err);
+        free(prefix);
+    } else if (rc == 0) {
+        rc = sp_mkdirs(dir, err);
+        if (rc == 0) {
+            remove_stale_stages(dir, STAGE_PREFIX);
+            char *prefix = sp_xasprintf("%s/" STAGE_PREFIX, dir);
+            rc = make_stage(od, prefix, err);
+            free(prefix);
+        }
     }
-    od->stage = tmpl;
-    return 0;
+    free(sibling_prefix);
+    free(parent);
+    free(name);
+    return rc;
 }
 
-static int mkparents(const char *path, sp_error *err)
+static int mkparents(sp_outdir *od, const char *path, sp_error *err)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || slash == path)
         return 0;
-    char *parent = sp_xstrndup(path, (size_t)(slash - path));
-    int rc = sp_mkdirs(parent, err);
-    free(parent);
-    return rc;
+    size_t n = (size_t)(slash - path);
+    if (od->made && strlen(od->made) == n && memcmp(od->made, path, n) == 0)
+        return 0; /* outputs come grouped by directory */
+    char *parent = sp_xstrndup(path, n);
+    if (sp_mkdirs(parent, err) != 0) {
+        free(parent);
+        return -1;
+    }
+    free(od->made);
+    od->made = parent;
+    return 0;
 }
 
 char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err)
@@ -72,7 +129,7 @@ char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err)
         return NULL;
     }
     char *p = sp_path_join(od->stage, rel);
-    if (mkparents(p, err) != 0) {
+    if (mkparents(od, p, err) != 0) {
         free(p);
         return NULL;
     }
@@ -113,10 +170,21 @@ static void prune_empty_parents(const char *top, const char *path)
 
 int sp_outdir_commit(sp_outdir *od, const sp_strv *stale, sp_error *err)
 {
+    if (od->whole) {
+        if (rename(od->stage, od->dir) == 0) {
+            free(od->stage);
+            od->stage = NULL;
+            return 0;
+        }
+        /* Something made the directory meanwhile: file by file, then. */
+        if ((errno != EEXIST && errno != ENOTEMPTY && errno != ENOTDIR) ||
+            sp_mkdirs(od->dir, err) != 0)
+            return sp_error_set(err, SP_EIO, od->dir, "cannot write: %s", strerror(errno));
+    }
     for (size_t i = 0; i < od->files.n; i++) {
         char *from = sp_path_join(od->stage, od->files.v[i]);
         char *to = sp_path_join(od->dir, od->files.v[i]);
-        int rc = mkparents(to, err);
+        int rc = mkparents(od, to, err);
         if (rc == 0) {
             struct stat st;
             /* A directory where a file goes (left by hand) cannot be renamed over. */
@@ -150,6 +218,8 @@ void sp_outdir_release(sp_outdir *od)
         sp_remove_tree(od->stage);
     free(od->stage);
     free(od->dir);
+    free(od->made);
     sp_strv_release(&od->files);
-    od->stage = od->dir = NULL;
+    od->stage = od->dir = od->made = NULL;
+    od->whole = 0;
 }

@@ -200,8 +200,13 @@ char *sp_path_join(const char *a, const char *b)
         return sp_xstrdup(b);
     if (!*b)
         return sp_xstrdup(a);
-    size_t la = strlen(a);
-    return sp_xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
+    size_t la = strlen(a), lb = strlen(b);
+    size_t sep = a[la - 1] == '/' ? 0 : 1;
+    char *p = sp_xmalloc(la + sep + lb + 1);
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + sep, b, lb + 1);
+    return p;
 }
 
 int sp_path_is_within(const char *path, const char *dir)
@@ -212,30 +217,42 @@ int sp_path_is_within(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* mkdir -p, leaf first: an existing directory costs one call, not one
+ * per path component. */
+static int mkdirs_at(char *p)
+{
+    if (mkdir(p, 0755) == 0)
+        return 0;
+    if (errno == EEXIST) {
+        struct stat st;
+        if (stat(p, &st) != 0)
+            return -1;
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return -1;
+        }
+        return 0;
+    }
+    char *slash = strrchr(p, '/');
+    if (errno != ENOENT || !slash || slash == p)
+        return -1;
+    *slash = '\0';
+    int rc = mkdirs_at(p);
+    *slash = '/';
+    if (rc != 0)
+        return -1;
+    return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 int sp_mkdirs(const char *dir, sp_error *err)
 {
     char *p = sp_xstrdup(dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            sp_error_set(err, SP_EIO, p, "cannot create directory: %s", strerror(e));
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
     int rc = 0;
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
+    if (mkdirs_at(p) != 0)
         rc = sp_error_set(err, SP_EIO, p, "cannot create directory: %s", strerror(errno));
-    else {
-        struct stat st;
-        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = sp_error_set(err, SP_EIO, p, "cannot create directory: %s",
-                              strerror(errno ? errno : ENOTDIR));
-    }
     free(p);
     return rc;
 }

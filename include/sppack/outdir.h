@@ -1,11 +1,14 @@
 /* Atomic replacement of a set of output files in a directory.
  *
- * Everything is written under DIR/.sp-pack-staging-XXXXXX first; only when
+ * Everything is written under DIR/.sp-pack-staging-PID-N first; only when
  * all of it is written are the files renamed into place, one rename each,
- * the manifest last. A failed run removes its staging directory and leaves
- * the previous outputs as they were. A run cancelled (sp_outdir_cancel, from
- * SIGINT or SIGTERM) fails at its next staged file the same way; a staging
- * directory left by a run killed outright is removed by the next run. */
+ * the manifest last. When DIR does not exist yet, the whole tree is staged
+ * beside it instead (PARENT/.NAME.sp-pack-staging-PID-N) and becomes DIR
+ * with a single rename. A failed run removes its staging directory and
+ * leaves the previous outputs as they were. A run cancelled
+ * (sp_outdir_cancel, from SIGINT or SIGTERM) fails at its next staged file
+ * the same way; a staging directory left by a run killed outright is
+ * removed by the next run. */
 #ifndef SPPACK_OUTDIR_H
 #define SPPACK_OUTDIR_H
 
@@ -16,13 +19,16 @@ typedef struct sp_outdir {
     char *dir;     /* the output directory */
     char *stage;   /* its staging directory */
     sp_strv files; /* relative paths staged, in commit order */
+    char *made;    /* the directory last made sure of, so siblings skip mkdir */
+    int whole;     /* dir is new: stage is its sibling, committed by one rename */
 } sp_outdir;
 
 /* Asks every run in progress to stop at its next file and clean up. Safe to
  * call from a signal handler. */
 void sp_outdir_cancel(void);
 
-/* Creates dir if needed and a fresh staging directory inside it. */
+/* Creates a fresh staging directory: inside dir, or beside it when dir does
+ * not exist (dir itself is then made by the commit). */
 int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err);
 
 /* Staging path for the output rel (creating its parent directories);
