@@ -31,6 +31,21 @@ typedef struct sp_walk_opts {
 void sp_tree_init(sp_tree *t);
 void sp_tree_release(sp_tree *t);
 
+/* One root for sp_tree_walk_many, with what came of it. */
+typedef struct sp_walk_root {
+    const char *root;
+    const sp_walk_opts *opts; /* may be NULL */
+    sp_tree *out;
+    int rc;       /* 0, or -1 with err set */
+    sp_error err;
+} sp_walk_root;
+
+/* Walks several roots at once on `jobs` threads, directory by directory,
+ * so the threads stay busy however the files are spread. Each root gets
+ * what sp_tree_walk would give it; of several problems under one root, the
+ * one reported is the first in path order, whatever the threads' timing. */
+void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs);
+
 /* Lists every regular file under root. Errors: SP_EINPUT for a missing root,
  * a bad symlink or a special file; SP_EIO when something cannot be read. */
 int sp_tree_walk(const char *root, const sp_walk_opts *opts, sp_tree *out, sp_error *err);

@@ -27,6 +27,99 @@ static void link_to(const char *root, const char *rel, const char *target)
     free(p);
 }
 
+static int same_tree(const sp_tree *a, const sp_tree *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->files[i].rel, b->files[i].rel) ||
+            strcmp(a->files[i].path, b->files[i].path) || a->files[i].size != b->files[i].size ||
+            a->files[i].ino != b->files[i].ino)
+            return 0;
+    return 1;
+}
+
+/* Several roots on several threads give each root what a walk of its own
+ * gives; of several problems, the first in path order is reported, however
+ * many threads run. */
+static void test_walk_many(const char *tmp)
+{
+    char *roots[3];
+    for (int r = 0; r < 3; r++) {
+        roots[r] = sp_xasprintf("%s/walk-many-%d", tmp, r);
+        sp_remove_tree(roots[r]);
+        for (int d = 0; d < 30; d++)
+            for (int f = 0; f < 8; f++) {
+                char *rel = sp_xasprintf("d%02d/sub%d/f%d.py", d, f % 3, f);
+                touch(roots[r], rel);
+                free(rel);
+            }
+        touch(roots[r], "top.py");
+    }
+    sp_tree alone[3], many[3];
+    sp_error err;
+    for (int r = 0; r < 3; r++) {
+        sp_tree_init(&alone[r]);
+        CHECK(sp_tree_walk(roots[r], NULL, &alone[r], &err) == 0);
+        CHECK(alone[r].n == 30 * 8 + 1);
+    }
+    for (int jobs = 1; jobs <= 4; jobs++) {
+        sp_walk_root w[3];
+        for (int r = 0; r < 3; r++)
+            w[r] = (sp_walk_root){roots[r], NULL, &many[r], 0, {0, ""}};
+        sp_tree_walk_many(w, 3, jobs);
+        for (int r = 0; r < 3; r++) {
+            CHECK(w[r].rc == 0);
+            CHECK(same_tree(&alone[r], &many[r]));
+            sp_tree_release(&many[r]);
+        }
+    }
+    /* Two bad links under root 1: "d05/..." comes before "d20/...". */
+    link_to(roots[1], "d20/sub0/bad.py", "missing.py");
+    link_to(roots[1], "d05/sub2/bad.py", "missing.py");
+    for (int jobs = 1; jobs <= 4; jobs++)
+        for (int round = 0; round < 5; round++) {
+            sp_walk_root w[3];
+            for (int r = 0; r < 3; r++)
+                w[r] = (sp_walk_root){roots[r], NULL, &many[r], 0, {0, ""}};
+            sp_tree_walk_many(w, 3, jobs);
+            CHECK(w[0].rc == 0 && same_tree(&alone[0], &many[0]));
+            CHECK(w[2].rc == 0 && same_tree(&alone[2], &many[2]));
+            CHECK(w[1].rc != 0 && w[1].err.status == SP_EINPUT);
+            CHECK(strstr(w[1].err.msg, "d05/sub2/bad.py: dangling symlink") != NULL);
+            CHECK(many[1].n == 0);
+            for (int r = 0; r < 3; r++)
+                sp_tree_release(&many[r]);
+        }
+    for (int r = 0; r < 3; r++) {
+        sp_tree_release(&alone[r]);
+        sp_remove_tree(roots[r]);
+        free(roots[r]);
+    }
+}
+
+static void test_mkdirs(const char *tmp)
+{
+    char *base = sp_xasprintf("%s/mkdirs", tmp);
+    sp_remove_tree(base);
+    char *deep = sp_xasprintf("%s/a/b/c/", base);
+    sp_error err;
+    struct stat st;
+    CHECK(sp_mkdirs(deep, &err) == 0);
+    CHECK(stat(deep, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(sp_mkdirs(deep, &err) == 0); /* already there */
+    char *file = sp_xasprintf("%s/a/file", base);
+    CHECK(sp_write_file(file, "x", 1, &err) == 0);
+    char *under = sp_xasprintf("%s/below", file);
+    CHECK(sp_mkdirs(file, &err) != 0 && strstr(err.msg, "cannot create directory"));
+    CHECK(sp_mkdirs(under, &err) != 0 && err.status == SP_EIO);
+    sp_remove_tree(base);
+    free(under);
+    free(file);
+    free(deep);
+    free(base);
+}
+
 int main(void)
 {
     const char *tmp = getenv("SP_TEST_TMP") ? getenv("SP_TEST_TMP") : "/tmp";
@@ -106,5 +199,8 @@ int main(void)
     sp_remove_tree(root);
     sp_strv_release(&ex);
     free(root);
+
+    test_walk_many(tmp);
+    test_mkdirs(tmp);
     return check_done();
 }
