@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #include "sppack/util.h"
@@ -27,6 +28,8 @@ struct sp_zipw {
     sp_buf central;     /* central directory records, written at close */
     uint32_t count;
     int failed;
+    XXH3_state_t *digest; /* of every byte written through our buffers */
+    int kernel_copied;    /* some bytes bypassed them (copy_file_range) */
 };
 
 int sp_zip_dos_time(uint16_t *dos_date, uint16_t *dos_time, sp_error *err)
@@ -78,6 +81,10 @@ int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err)
     zw->date = d;
     zw->time = t;
     sp_buf_init(&zw->central);
+    zw->digest = XXH3_createState();
+    if (!zw->digest)
+        abort();
+    XXH3_64bits_reset(zw->digest);
     *out = zw;
     return 0;
 }
@@ -93,6 +100,7 @@ static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
         zw->failed = 1;
         return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
     }
+    XXH3_64bits_update(zw->digest, p, n);
     zw->off += n;
     return 0;
 }
@@ -109,6 +117,7 @@ static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, 
         return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
     }
     int out = fileno(zw->f);
+    zw->kernel_copied = 1;
     loff_t in_off = (loff_t)offset;
     size_t left = n;
     while (left) {
@@ -285,7 +294,7 @@ int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsign
                      align, 0, &m, z->fd, e->data_offset, err);
 }
 
-int sp_zipw_close(sp_zipw *zw, sp_error *err)
+static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
 {
     int rc = 0;
     uint64_t cd_off = zw->off;
@@ -316,10 +325,36 @@ int sp_zipw_close(sp_zipw *zw, sp_error *err)
     }
     if (fclose(zw->f) != 0 && rc == 0)
         rc = sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+    if (rc == 0 && size)
+        *size = zw->off;
+    if (rc == 0 && xxh3) {
+        if (zw->kernel_copied) {
+            /* Bytes we never saw: read them back. */
+            sp_map m;
+            rc = sp_map_open(&m, zw->path, err);
+            if (rc == 0) {
+                *xxh3 = XXH3_64bits(m.data, m.size);
+                sp_map_close(&m);
+            }
+        } else {
+            *xxh3 = XXH3_64bits_digest(zw->digest);
+        }
+    }
+    XXH3_freeState(zw->digest);
     sp_buf_release(&zw->central);
     free(zw->path);
     free(zw);
     return rc;
+}
+
+int sp_zipw_close(sp_zipw *zw, sp_error *err)
+{
+    return finish(zw, NULL, NULL, err);
+}
+
+int sp_zipw_close_digest(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
+{
+    return finish(zw, size, xxh3, err);
 }
 
 void sp_zipw_abort(sp_zipw *zw)
@@ -327,6 +362,7 @@ void sp_zipw_abort(sp_zipw *zw)
     if (!zw)
         return;
     fclose(zw->f);
+    XXH3_freeState(zw->digest);
     sp_buf_release(&zw->central);
     free(zw->path);
     free(zw);

@@ -53,6 +53,11 @@ int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsign
  * Frees zw whatever the result. */
 int sp_zipw_close(sp_zipw *zw, sp_error *err);
 
+/* sp_zipw_close, giving the archive's size and the XXH3-64 of its bytes,
+ * hashed as they were written (read back only when the kernel copied some
+ * of them). */
+int sp_zipw_close_digest(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err);
+
 /* Closes and frees without finishing (the caller removes the file). */
 void sp_zipw_abort(sp_zipw *zw);
 

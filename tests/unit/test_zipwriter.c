@@ -2,10 +2,12 @@
  * facts libzip does not show (alignment record, no data descriptor). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <xxhash.h>
 #include <zip.h>
 
 #include "check.h"
 #include "sppack/util.h"
+#include "sppack/zipreader.h"
 #include "sppack/zipwriter.h"
 
 static uint32_t rd32(const unsigned char *p)
@@ -100,6 +102,43 @@ int main(void)
     }
     CHECK(rc != 0 && err.status == SP_EINPUT && strstr(err.msg, "ZIP64"));
     sp_zipw_abort(zw);
+
+    /* The digest given at close is the XXH3 of the file's bytes, whether
+     * they went through the writer's buffer or were copied by the kernel
+     * (an entry of 256 KiB copied from another archive). */
+    char *big = sp_xasprintf("%s/test_zipwriter_big.zip", tmp);
+    unsigned char *payload = sp_xmalloc(256 << 10);
+    for (size_t i = 0; i < (256u << 10); i++)
+        payload[i] = (unsigned char)(i * 31 + 7);
+    for (int copied = 0; copied < 2; copied++) {
+        CHECK(sp_zipw_open(&zw, path, &err) == 0);
+        CHECK(sp_zipw_add_stored(zw, "a.py", "print(1)\n", 9, 0, &err) == 0);
+        sp_zip src;
+        int opened = 0;
+        if (copied) {
+            sp_zipw *bw;
+            CHECK(sp_zipw_open(&bw, big, &err) == 0);
+            CHECK(sp_zipw_add_stored(bw, "big.bin", payload, 256u << 10, 0, &err) == 0);
+            CHECK(sp_zipw_close(bw, &err) == 0);
+            opened = sp_zip_open(&src, big, &err) == 0;
+            CHECK(opened && src.n == 1);
+            if (opened && src.n == 1)
+                CHECK(sp_zipw_add_copy(zw, &src, &src.entries[0], 16384, &err) == 0);
+        } else {
+            CHECK(sp_zipw_add_stored(zw, "big.bin", payload, 256u << 10, 16384, &err) == 0);
+        }
+        uint64_t size = 0, digest = 0;
+        CHECK(sp_zipw_close_digest(zw, &size, &digest, &err) == 0);
+        if (opened)
+            sp_zip_close(&src);
+        CHECK(sp_map_open(&m, path, &err) == 0);
+        CHECK(size == m.size && size > (256u << 10));
+        CHECK(digest == XXH3_64bits(m.data, m.size));
+        sp_map_close(&m);
+    }
+    free(payload);
+    remove(big);
+    free(big);
     remove(path);
     free(path);
     return check_done();
