@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -20,6 +19,7 @@
 #include "sppack/bytecode.h"
 #include "sppack/classify.h"
 #include "sppack/elfinspect.h"
+#include "sppack/inputload.h"
 #include "sppack/mangle.h"
 #include "sppack/outdir.h"
 #include "sppack/treewalk.h"
@@ -58,21 +58,6 @@ struct module {
     uint64_t hash;
     uint64_t size;
 };
-
-/* A library copy into the staging directory, done off the main thread. */
-struct copy_job {
-    const char *source;
-    char *dest;
-    int failed;
-    sp_error err;
-};
-
-struct copy_list {
-    struct copy_job *v;
-    size_t n, cap;
-};
-
-static void *run_copies(void *arg);
 
 /* A plain shared library (dependency or --lib) of one ABI. */
 struct natlib {
@@ -119,7 +104,6 @@ struct plan {
     VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
     size_t pyc_failed;
     char *pyc_first_failure;
-    struct copy_list copies; /* library copies still to do */
     const cJSON *prev;   /* the previous run's state, or NULL */
     cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
 };
@@ -160,9 +144,6 @@ static void plan_release(struct plan *p)
         sp_buf_release(&p->pycs.v[i]);
     free(p->pycs.v);
     free(p->pyc_first_failure);
-    for (size_t i = 0; i < p->copies.n; i++)
-        free(p->copies.v[i].dest);
-    free(p->copies.v);
     free(p->pure.v);
     free(p->modules.v);
     free(p->natlibs.v);
@@ -188,147 +169,6 @@ static int online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 8 ? 8 : (int)n;
-}
-
-/* ---- loading: every input file read once, in parallel, and hashed ------------------------- */
-
-/* One input file's bytes: read into the heap when small (cheaper than a
- * mapping), mapped when large; its xxh3; errno when it could not be read. */
-struct blob {
-    unsigned char *data;
-    size_t size;
-    uint64_t hash;
-    int mapped;
-    int error;
-};
-
-#define SMALL_FILE (64u << 10)
-
-static void load_blob(const sp_tree_file *f, struct blob *b)
-{
-    memset(b, 0, sizeof *b);
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        b->error = errno;
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        b->error = errno;
-        close(fd);
-        return;
-    }
-    size_t size = (size_t)st.st_size;
-    if (size > SMALL_FILE) {
-        void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED)
-            b->error = errno;
-        else {
-            b->data = m;
-            b->mapped = 1;
-        }
-    } else {
-        b->data = sp_xmalloc(size + 1);
-        size_t got = 0;
-        while (got < size) {
-            ssize_t r = read(fd, b->data + got, size - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                b->error = r < 0 ? errno : EIO;
-                break;
-            }
-            got += (size_t)r;
-        }
-    }
-    close(fd);
-    if (!b->error) {
-        b->size = size;
-        b->hash = XXH3_64bits(b->data, size);
-    }
-}
-
-static void free_blob(struct blob *b)
-{
-    if (b->mapped)
-        munmap(b->data, b->size);
-    else
-        free(b->data);
-    b->data = NULL;
-}
-
-struct load_job {
-    const sp_tree_file **files;
-    struct blob **out;
-    size_t n;
-    size_t next; /* atomically claimed */
-    const sp_pack_opts *opts;
-};
-
-static void *load_worker(void *arg)
-{
-    struct load_job *j = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (i >= j->n)
-            return NULL;
-        load_blob(j->files[i], j->out[i]);
-    }
-}
-
-/* The calling thread works too, and alone reports progress. */
-static void load_and_report(struct load_job *j)
-{
-    const sp_pack_opts *o = j->opts;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (i >= j->n)
-            break;
-        load_blob(j->files[i], j->out[i]);
-        if (o->progress && i % 64 == 0)
-            o->progress(o->progress_ctx, i, j->n);
-    }
-    if (o->progress && j->n)
-        o->progress(o->progress_ctx, j->n, j->n);
-}
-
-/* Loads every file of the trees (blobs[t][k] for trees[t].files[k]) with
- * `jobs` threads. The first file that cannot be read, in walk order, is
- * the error, whatever the threads' timing. */
-static int load_trees(const sp_pack_opts *o, const sp_tree *trees, struct blob **blobs,
-                      int jobs, sp_error *err)
-{
-    size_t n = 0;
-    for (size_t t = 0; t < o->ninputs; t++)
-        if (o->inputs[t].kind != SP_INPUT_LIB) {
-            blobs[t] = sp_xcalloc(trees[t].n ? trees[t].n : 1, sizeof **blobs);
-            n += trees[t].n;
-        }
-    struct load_job j = {sp_xcalloc(n ? n : 1, sizeof *j.files),
-                         sp_xcalloc(n ? n : 1, sizeof *j.out), n, 0, o};
-    size_t k = 0;
-    for (size_t t = 0; t < o->ninputs; t++)
-        if (o->inputs[t].kind != SP_INPUT_LIB)
-            for (size_t i = 0; i < trees[t].n; i++, k++) {
-                j.files[k] = &trees[t].files[i];
-                j.out[k] = &blobs[t][i];
-            }
-    pthread_t threads[8];
-    int started = 0;
-    for (int i = 1; i < jobs && i < 8; i++)
-        if (pthread_create(&threads[started], NULL, load_worker, &j) == 0)
-            started++;
-    load_and_report(&j);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        if (j.out[i]->error)
-            rc = sp_error_set(err, SP_EIO, j.files[i]->path, "cannot read: %s",
-                              strerror(j.out[i]->error));
-    free(j.files);
-    free(j.out);
-    return rc;
 }
 
 static int is_extracted(const sp_pack_opts *o, const char *name)
@@ -470,7 +310,7 @@ static int zip_for_input(const struct plan *p, int kind, const char *name)
     return kind == SP_INPUT_STDLIB ? ZIP_STDLIB : ZIP_SITE;
 }
 
-static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const struct blob *blobs,
+static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const sp_blob *blobs,
                      sp_error *err)
 {
     const sp_pack_input *in = &p->opts->inputs[idx];
@@ -626,21 +466,15 @@ static int read_lib_input(struct plan *p, size_t idx, const sp_tree *tree, int i
 
 /* Lists the files of every input without reading them: a tree, a --lib
  * directory, or a --lib file (a tree of one). */
-static int walk_input(const sp_pack_opts *o, size_t idx, sp_tree *tree, int *is_dir,
-                      sp_error *err)
+/* A --lib input naming one file: a tree of that file. */
+static int lib_file_input(const sp_pack_input *in, sp_tree *tree, int *is_dir, sp_error *err)
 {
-    const sp_pack_input *in = &o->inputs[idx];
-    *is_dir = 1;
-    if (in->kind != SP_INPUT_LIB) {
-        sp_walk_opts wo = {&o->exclude, in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0};
-        return sp_tree_walk(in->path, &wo, tree, err);
-    }
     struct stat st;
     if (stat(in->path, &st) != 0)
         return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, in->path, "--lib: %s",
                             strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return sp_tree_walk(in->path, NULL, tree, err);
+        return 0;
     *is_dir = 0;
     tree->files = sp_xcalloc(1, sizeof *tree->files);
     tree->n = tree->cap = 1;
@@ -1163,16 +997,6 @@ static void save_state(struct plan *p, const char *out_dir, const char *fingerpr
     free(text);
 }
 
-static int hash_file(const char *path, char hex[17], uint64_t *size, sp_error *err)
-{
-    sp_map m;
-    if (sp_map_open(&m, path, err) != 0)
-        return -1;
-    sp_xxh3_hex(m.data, m.size, hex);
-    *size = m.size;
-    sp_map_close(&m);
-    return 0;
-}
 
 static void add_output(cJSON *outputs, const char *rel, uint64_t size, const char *hex,
                        const char *abi)
@@ -1186,111 +1010,151 @@ static void add_output(cJSON *outputs, const char *rel, uint64_t size, const cha
     cJSON_AddItemToArray(outputs, o);
 }
 
-static void *run_copies(void *arg)
-{
-    struct copy_list *copies = arg;
-    for (size_t i = 0; i < copies->n; i++) {
-        struct copy_job *j = &copies->v[i];
-        sp_error_init(&j->err);
-        j->failed = sp_copy_file(j->source, j->dest, &j->err) != 0;
-        if (j->failed)
-            break;
-    }
-    return NULL;
-}
+/* ---- writing: every output planned in manifest order, then written in parallel ------------ */
 
-/* Keeps an unchanged output: its record goes into the manifest and the
- * state as before, the file stays (linked into the staging directory, so
- * --apk sees the complete layout). */
-static int keep_output(sp_outdir *od, struct plan *p, const char *rel, const char *recipe,
-                       const cJSON *prev, cJSON *outputs, const char *abi, sp_error *err)
+/* One output of this run. Planned on the main thread in manifest order;
+ * written (zip) or copied (library) by whichever thread claims it. */
+struct output {
+    char *rel;
+    const char *abi;     /* NULL for the common zips */
+    char recipe[17];
+    struct zip_out *zip; /* a zip to write, or */
+    const char *source;  /* a library to copy */
+    char *stage;         /* staged path when written; NULL when kept */
+    uint64_t size;
+    char xxh3[17];
+    double entries;      /* zip entries, -1 for a library */
+    int failed;
+    sp_error err;
+};
+
+struct output_list {
+    struct output *v;
+    size_t n, cap;
+};
+
+/* Plans an output: kept as it is when its recipe is unchanged and nobody
+ * touched the file (linked into the staging directory, so --apk sees the
+ * complete layout), else staged for writing. */
+static int plan_output(sp_outdir *od, struct plan *p, struct output_list *outs, char *rel,
+                       const char *abi, const char *recipe, struct zip_out *zip,
+                       const char *source, uint64_t size, sp_error *err)
 {
-    if (sp_outdir_keep(od, rel, err) != 0)
+    struct output o;
+    memset(&o, 0, sizeof o);
+    o.rel = rel;
+    o.abi = abi;
+    memcpy(o.recipe, recipe, sizeof o.recipe);
+    o.zip = zip;
+    o.source = source;
+    o.entries = zip ? (double)zip->entries.n : -1;
+    const cJSON *prev = reusable(p, od->dir, rel, recipe);
+    if (prev) {
+        const cJSON *entries = cJSON_GetObjectItemCaseSensitive(prev, "entries");
+        o.size = (uint64_t)cJSON_GetObjectItemCaseSensitive(prev, "size")->valuedouble;
+        snprintf(o.xxh3, sizeof o.xxh3, "%s", jstr(prev, "xxh3"));
+        o.entries = cJSON_IsNumber(entries) ? entries->valuedouble : -1;
+        VEC_PUSH(*outs, o);
+        return sp_outdir_keep(od, rel, err);
+    }
+    o.stage = sp_outdir_stage(od, rel, err);
+    if (!o.stage) {
+        free(rel);
         return -1;
-    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(prev, "entries");
-    uint64_t size = (uint64_t)cJSON_GetObjectItemCaseSensitive(prev, "size")->valuedouble;
-    add_output(outputs, rel, size, jstr(prev, "xxh3"), abi);
-    if (cJSON_IsNumber(entries))
-        cJSON_AddNumberToObject(cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1),
-                                "entries", entries->valuedouble);
-    remember(p, rel, recipe, size, jstr(prev, "xxh3"),
-             cJSON_IsNumber(entries) ? entries->valuedouble : -1);
+    }
+    if (!zip) { /* the copy has the bytes hashed when read */
+        o.size = size;
+        memcpy(o.xxh3, recipe, sizeof o.xxh3);
+    }
+    VEC_PUSH(*outs, o);
     return 0;
 }
 
-static int write_zip(sp_outdir *od, struct plan *p, const char *rel, struct zip_out *z,
-                     cJSON *outputs, const char *abi, sp_error *err)
+static int write_zip(struct output *o, sp_error *err)
 {
-    sp_strv dirnames;
-    sp_strv_init(&dirnames);
-    add_directory_entries(z, &dirnames);
-    char recipe[17];
-    zip_recipe(z, recipe);
-    const cJSON *prev = reusable(p, od->dir, rel, recipe);
-    if (prev) {
-        int rc = keep_output(od, p, rel, recipe, prev, outputs, abi, err);
-        sp_strv_release(&dirnames);
-        return rc;
-    }
-    char *path = sp_outdir_stage(od, rel, err);
-    if (!path) {
-        sp_strv_release(&dirnames);
-        return -1;
-    }
     sp_zipw *zw;
-    int rc = sp_zipw_open(&zw, path, err);
-    for (size_t i = 0; i < z->entries.n && rc == 0; i++) {
-        const struct zentry *e = &z->entries.v[i];
+    int rc = sp_zipw_open(&zw, o->stage, err);
+    for (size_t i = 0; i < o->zip->entries.n && rc == 0; i++) {
+        const struct zentry *e = &o->zip->entries.v[i];
         size_t n = strlen(e->name);
         if (n && e->name[n - 1] == '/')
             rc = sp_zipw_add_dir(zw, e->name, err);
         else
             rc = sp_zipw_add_stored(zw, e->name, e->data, e->size, 0, err);
     }
-    if (rc == 0)
-        rc = sp_zipw_close(zw, err);
-    else
+    if (rc != 0) {
         sp_zipw_abort(zw);
-    if (rc == 0) {
-        char hex[17];
-        uint64_t size;
-        rc = hash_file(path, hex, &size, err);
-        if (rc == 0) {
-            add_output(outputs, rel, size, hex, abi);
-            cJSON *last = cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1);
-            cJSON_AddNumberToObject(last, "entries", (double)z->entries.n);
-            remember(p, rel, recipe, size, hex, (double)z->entries.n);
-        }
+        return rc;
     }
-    sp_strv_release(&dirnames);
-    free(path);
+    uint64_t hash;
+    rc = sp_zipw_close_digest(zw, &o->size, &hash, err);
+    if (rc == 0)
+        sp_u64_hex(hash, o->xxh3);
     return rc;
 }
 
-static int copy_lib(sp_outdir *od, struct plan *p, int abi, const char *name,
-                    const char *source, uint64_t hash, uint64_t size, cJSON *outputs,
-                    sp_error *err)
+struct write_job {
+    struct output *v;
+    size_t *order; /* outputs to write, biggest first */
+    size_t n;
+    size_t next; /* claimed atomically */
+};
+
+static void *run_writes(void *arg)
 {
-    char *rel = sp_xasprintf("jniLibs/%s/%s", abi_name(p, abi), name);
-    char hex[17];
-    sp_u64_hex(hash, hex); /* the copy has the bytes hashed when read */
-    const cJSON *prev = reusable(p, od->dir, rel, hex);
-    int rc;
-    if (prev) {
-        rc = keep_output(od, p, rel, hex, prev, outputs, abi_name(p, abi), err);
-    } else {
-        /* Copied later, on another thread while the zips are written. */
-        char *path = sp_outdir_stage(od, rel, err);
-        rc = path ? 0 : -1;
-        if (rc == 0) {
-            struct copy_job job = {source, path, 0, {0, ""}};
-            VEC_PUSH(p->copies, job);
-            add_output(outputs, rel, size, hex, abi_name(p, abi));
-            remember(p, rel, hex, size, hex, -1);
-        }
+    struct write_job *j = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (k >= j->n)
+            return NULL;
+        struct output *o = &j->v[j->order[k]];
+        sp_error_init(&o->err);
+        int rc = o->zip ? write_zip(o, &o->err) : sp_copy_file(o->source, o->stage, &o->err);
+        o->failed = rc != 0;
     }
-    free(rel);
-    return rc;
+}
+
+static int cmp_write_cost(const void *a, const void *b, void *ctx)
+{
+    const struct output *v = ctx;
+    const struct output *x = &v[*(const size_t *)a], *y = &v[*(const size_t *)b];
+    /* Zips (CRC and writes) before library copies (kernel-side), big first. */
+    if (!!x->zip != !!y->zip)
+        return x->zip ? -1 : 1;
+    uint64_t cx = 0, cy = 0;
+    for (size_t i = 0; x->zip && i < x->zip->entries.n; i++)
+        cx += x->zip->entries.v[i].size;
+    for (size_t i = 0; y->zip && i < y->zip->entries.n; i++)
+        cy += y->zip->entries.v[i].size;
+    if (cx != cy)
+        return cx > cy ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Writes every staged output with `jobs` threads (the calling one too).
+ * The first failure in manifest order is the error. */
+static int write_staged(struct output_list *outs, int jobs, sp_error *err)
+{
+    struct write_job j = {outs->v, sp_xcalloc(outs->n ? outs->n : 1, sizeof *j.order), 0, 0};
+    for (size_t i = 0; i < outs->n; i++)
+        if (outs->v[i].stage)
+            j.order[j.n++] = i;
+    sort_items(j.order, j.n, sizeof *j.order, cmp_write_cost, outs->v);
+    pthread_t threads[8];
+    int started = 0;
+    for (int i = 1; i < jobs && i < 8 && (size_t)i < j.n; i++)
+        if (pthread_create(&threads[started], NULL, run_writes, &j) == 0)
+            started++;
+    run_writes(&j);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(j.order);
+    for (size_t i = 0; i < outs->n; i++)
+        if (outs->v[i].stage && outs->v[i].failed) {
+            *err = outs->v[i].err;
+            return -1;
+        }
+    return 0;
 }
 
 static void read_previous_outputs(const char *out_dir, sp_strv *stale)
@@ -1313,18 +1177,12 @@ static void read_previous_outputs(const char *out_dir, sp_strv *stale)
     free(mpath);
 }
 
-static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir, cJSON *manifest,
-                         const char *fingerprint, sp_error *err)
+/* Plans the libraries (per ABI, in name order) and the zips (common ones,
+ * then overlays), in manifest order. */
+static int plan_outputs(sp_outdir *od, struct plan *p, struct layout *lay,
+                        struct output_list *outs, sp_strv *dirnames, sp_error *err)
 {
-    p->next_outputs = cJSON_CreateObject();
-    sp_outdir od;
-    if (sp_outdir_begin(&od, out_dir, err) != 0) {
-        sp_outdir_release(&od);
-        return -1;
-    }
-    cJSON *outputs = cJSON_AddArrayToObject(manifest, "outputs");
     int rc = 0;
-    /* Libraries, per ABI in name order (both lists are sorted by name). */
     for (int a = 0; a < p->nabis && rc == 0; a++) {
         size_t mi = 0, li = 0;
         while (rc == 0 && (mi < p->modules.n || li < p->natlibs.n)) {
@@ -1335,27 +1193,23 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
             int take_mod = mi < p->modules.n &&
                            (li >= p->natlibs.n ||
                             strcmp(p->modules.v[mi].lib, p->natlibs.v[li].name) < 0);
+            const char *name, *source;
+            uint64_t hash, size;
             if (take_mod) {
                 struct module *m = &p->modules.v[mi++];
-                rc = copy_lib(&od, p, a, m->lib, m->source, m->hash, m->size, outputs, err);
+                name = m->lib, source = m->source, hash = m->hash, size = m->size;
             } else if (li < p->natlibs.n) {
                 struct natlib *l = &p->natlibs.v[li++];
-                rc = copy_lib(&od, p, a, l->name, l->source, l->hash, l->size, outputs, err);
+                name = l->name, source = l->source, hash = l->hash, size = l->size;
+            } else {
+                break;
             }
+            char hex[17];
+            sp_u64_hex(hash, hex);
+            rc = plan_output(od, p, outs, sp_xasprintf("jniLibs/%s/%s", abi_name(p, a), name),
+                             abi_name(p, a), hex, NULL, source, size, err);
         }
     }
-    /* The library copies (kernel-side) overlap the zip writing (CRC and
-     * writes) on a second thread; with --jobs 1 they run first, here. */
-    pthread_t copier;
-    int copier_started = 0;
-    if (rc == 0 && p->copies.n) {
-        int jobs = p->opts->jobs > 0 ? p->opts->jobs : online_cpus();
-        if (jobs > 1 && pthread_create(&copier, NULL, run_copies, &p->copies) == 0)
-            copier_started = 1;
-        else
-            run_copies(&p->copies);
-    }
-    /* Zips: common ones, then overlays. */
     struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len,
                           XXH3_64bits(sp_bootstrap_py, sp_bootstrap_py_len)};
     VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot);
@@ -1369,17 +1223,46 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
             char *rel = slot == 0 ? sp_xasprintf("assets/%s.zip", zip_base[z])
                                   : sp_xasprintf("assets/%s-%s.zip", zip_base[z],
                                                  abi_name(p, slot - 1));
-            rc = write_zip(&od, p, rel, zo, outputs, slot ? abi_name(p, slot - 1) : NULL, err);
-            free(rel);
+            add_directory_entries(zo, dirnames);
+            char recipe[17];
+            zip_recipe(zo, recipe);
+            rc = plan_output(od, p, outs, rel, slot ? abi_name(p, slot - 1) : NULL, recipe, zo,
+                             NULL, 0, err);
         }
     }
-    if (copier_started)
-        pthread_join(copier, NULL);
-    for (size_t i = 0; i < p->copies.n && rc == 0; i++)
-        if (p->copies.v[i].failed) {
-            *err = p->copies.v[i].err;
-            rc = -1;
-        }
+    return rc;
+}
+
+static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir, cJSON *manifest,
+                         const char *fingerprint, sp_error *err)
+{
+    p->next_outputs = cJSON_CreateObject();
+    sp_outdir od;
+    if (sp_outdir_begin(&od, out_dir, err) != 0) {
+        sp_outdir_release(&od);
+        return -1;
+    }
+    struct output_list outs = {0};
+    sp_strv dirnames;
+    sp_strv_init(&dirnames);
+    int rc = plan_outputs(&od, p, lay, &outs, &dirnames, err);
+    if (rc == 0)
+        rc = write_staged(&outs, p->opts->jobs > 0 ? p->opts->jobs : online_cpus(), err);
+    cJSON *outputs = cJSON_AddArrayToObject(manifest, "outputs");
+    for (size_t i = 0; i < outs.n && rc == 0; i++) {
+        struct output *o = &outs.v[i];
+        add_output(outputs, o->rel, o->size, o->xxh3, o->abi);
+        if (o->entries >= 0)
+            cJSON_AddNumberToObject(cJSON_GetArrayItem(outputs, cJSON_GetArraySize(outputs) - 1),
+                                    "entries", o->entries);
+        remember(p, o->rel, o->recipe, o->size, o->xxh3, o->entries);
+    }
+    for (size_t i = 0; i < outs.n; i++) {
+        free(outs.v[i].rel);
+        free(outs.v[i].stage);
+    }
+    free(outs.v);
+    sp_strv_release(&dirnames);
     /* The manifest, written again only when its text changes. */
     char *text = cJSON_Print(manifest);
     sp_buf mtext;
@@ -1532,49 +1415,49 @@ static int start_bytecode(struct plan *p, sp_error *err)
     return 0;
 }
 
-struct walk_job {
-    const sp_pack_opts *opts;
-    sp_tree *trees;
-    int *is_dir;
-    int *rc;
-    sp_error *errs;
-    size_t next; /* atomically claimed */
-};
-
-static void *walk_worker(void *arg)
-{
-    struct walk_job *j = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (i >= j->opts->ninputs)
-            return NULL;
-        j->rc[i] = walk_input(j->opts, i, &j->trees[i], &j->is_dir[i], &j->errs[i]);
-    }
-}
-
-/* Walks the inputs on up to --jobs threads; the first failing input, in
- * argument order, is the error. */
+/* Lists every input: the directory trees all at once, on every core. The
+ * first input in argument order with a problem is the error. */
 static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_error *err)
 {
-    struct walk_job j = {o, trees, is_dir, sp_xcalloc(o->ninputs, sizeof(int)),
-                         sp_xcalloc(o->ninputs, sizeof(sp_error)), 0};
-    int jobs = o->jobs > 0 ? o->jobs : online_cpus();
-    pthread_t threads[8];
-    int started = 0;
-    for (int i = 1; i < jobs && i < 8 && (size_t)i < o->ninputs; i++)
-        if (pthread_create(&threads[started], NULL, walk_worker, &j) == 0)
-            started++;
-    walk_worker(&j);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    sp_walk_root *roots = sp_xcalloc(o->ninputs, sizeof *roots);
+    sp_error *errs = sp_xcalloc(o->ninputs, sizeof *errs);
+    int *rcs = sp_xcalloc(o->ninputs, sizeof *rcs);
+    sp_walk_opts *wopts = sp_xcalloc(o->ninputs, sizeof *wopts);
+    size_t *which = sp_xcalloc(o->ninputs, sizeof *which);
+    size_t n = 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        const sp_pack_input *in = &o->inputs[i];
+        is_dir[i] = 1;
+        sp_tree_init(&trees[i]);
+        if (in->kind == SP_INPUT_LIB) {
+            rcs[i] = lib_file_input(in, &trees[i], &is_dir[i], &errs[i]);
+            if (rcs[i] != 0 || !is_dir[i])
+                continue;
+            roots[n] = (sp_walk_root){in->path, NULL, &trees[i], 0, {0, ""}};
+        } else {
+            wopts[i] = (sp_walk_opts){&o->exclude,
+                                      in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0};
+            roots[n] = (sp_walk_root){in->path, &wopts[i], &trees[i], 0, {0, ""}};
+        }
+        which[n++] = i;
+    }
+    sp_tree_walk_many(roots, n, o->jobs > 0 ? o->jobs : online_cpus());
+    for (size_t k = 0; k < n; k++)
+        if (roots[k].rc != 0) {
+            rcs[which[k]] = -1;
+            errs[which[k]] = roots[k].err;
+        }
     int rc = 0;
     for (size_t i = 0; i < o->ninputs && rc == 0; i++)
-        if (j.rc[i] != 0) {
-            *err = j.errs[i];
+        if (rcs[i] != 0) {
+            *err = errs[i];
             rc = -1;
         }
-    free(j.rc);
-    free(j.errs);
+    free(roots);
+    free(errs);
+    free(rcs);
+    free(wopts);
+    free(which);
     return rc;
 }
 
@@ -1628,9 +1511,16 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
     p.prev = state;
-    struct blob **blobs = sp_xcalloc(opts->ninputs, sizeof *blobs);
-    if (rc == 0)
-        rc = load_trees(opts, trees, blobs, opts->jobs > 0 ? opts->jobs : online_cpus(), err);
+    sp_loader *loader = NULL;
+    if (rc == 0) {
+        sp_load_tree *load = sp_xcalloc(opts->ninputs, sizeof *load);
+        for (size_t i = 0; i < opts->ninputs; i++)
+            if (opts->inputs[i].kind != SP_INPUT_LIB)
+                load[i] = (sp_load_tree){opts->inputs[i].path, &trees[i]};
+        rc = sp_load_trees(load, opts->ninputs, opts->jobs > 0 ? opts->jobs : online_cpus(),
+                           opts->progress, opts->progress_ctx, &loader, err);
+        free(load);
+    }
     if (rc == 0 && opts->pyc)
         rc = start_bytecode(&p, err);
     struct layout lay;
@@ -1642,7 +1532,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         if (opts->inputs[i].kind == SP_INPUT_LIB)
             continue;
         p.has_site |= opts->inputs[i].kind == SP_INPUT_SITE;
-        rc = read_tree(&p, i, &trees[i], blobs[i], err);
+        rc = read_tree(&p, i, &trees[i], sp_loader_blobs(loader, i), err);
     }
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
         if (opts->inputs[i].kind == SP_INPUT_LIB)
@@ -1738,13 +1628,9 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         lay.overlaid = NULL;
         rc = write_outputs(&p, &lay, out_dir, manifest, fingerprint, err);
     }
-    for (size_t i = 0; i < opts->ninputs; i++) {
-        for (size_t k = 0; blobs[i] && k < trees[i].n; k++)
-            free_blob(&blobs[i][k]);
-        free(blobs[i]);
+    for (size_t i = 0; i < opts->ninputs; i++)
         sp_tree_release(&trees[i]);
-    }
-    free(blobs);
+    sp_loader_free(loader);
     free(trees);
     free(is_dir);
     cJSON_Delete(state);

@@ -1,0 +1,127 @@
+/* The loader on trees made here: every file's bytes and hash as on disk,
+ * identical small files sharing one copy, large files mapped, files that
+ * changed size after the walk read as they are now, and a file gone after
+ * the walk reported by name. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "check.h"
+#include "sppack/inputload.h"
+#include "sppack/treewalk.h"
+#include "sppack/util.h"
+
+static void put(const char *root, const char *rel, const void *data, size_t n)
+{
+    char *p = sp_path_join(root, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    sp_mkdirs(p, NULL);
+    *slash = '/';
+    CHECK(sp_write_file(p, data, n, NULL) == 0);
+    free(p);
+}
+
+/* Each blob holds what the file holds now. */
+static void check_blobs(const sp_tree *t, const sp_blob *b)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        sp_map m;
+        CHECK(sp_map_open(&m, t->files[i].path, NULL) == 0);
+        CHECK(b[i].error == 0);
+        CHECK(b[i].size == m.size);
+        CHECK(m.size == 0 || memcmp(b[i].data, m.data, m.size) == 0);
+        CHECK(b[i].hash == XXH3_64bits(m.data, m.size));
+        sp_map_close(&m);
+    }
+}
+
+static const sp_blob *find(const sp_tree *t, const sp_blob *b, const char *rel)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->files[i].rel, rel))
+            return &b[i];
+    CHECK(!"file listed");
+    return NULL;
+}
+
+int main(void)
+{
+    const char *tmp = getenv("SP_TEST_TMP") ? getenv("SP_TEST_TMP") : "/tmp";
+    char *roots[2] = {sp_xasprintf("%s/load-a", tmp), sp_xasprintf("%s/load-b", tmp)};
+    size_t big_n = 300u << 10;
+    unsigned char *big = sp_xmalloc(big_n);
+    for (size_t i = 0; i < big_n; i++)
+        big[i] = (unsigned char)(i * 131 + (i >> 9));
+    for (int r = 0; r < 2; r++) {
+        sp_remove_tree(roots[r]);
+        put(roots[r], "same.py", "import os\n", 10);
+        put(roots[r], "pkg/differs.py", r ? "x = 2\n" : "x = 1\n", 6);
+        put(roots[r], "pkg/empty.py", "", 0);
+        put(roots[r], "big.bin", big, big_n);
+        for (int k = 0; k < 200; k++) {
+            char rel[32], text[32];
+            snprintf(rel, sizeof rel, "many/m%03d.py", k);
+            snprintf(text, sizeof text, "n = %d\n", k % 7);
+            put(roots[r], rel, text, strlen(text));
+        }
+    }
+    sp_tree trees[2];
+    sp_error err;
+    for (int r = 0; r < 2; r++) {
+        sp_tree_init(&trees[r]);
+        CHECK(sp_tree_walk(roots[r], NULL, &trees[r], &err) == 0);
+    }
+    sp_load_tree load[3] = {{roots[0], &trees[0]}, {NULL, NULL}, {roots[1], &trees[1]}};
+
+    for (int jobs = 1; jobs <= 3; jobs++) {
+        sp_loader *l;
+        CHECK(sp_load_trees(load, 3, jobs, NULL, NULL, &l, &err) == 0);
+        const sp_blob *a = sp_loader_blobs(l, 0), *b = sp_loader_blobs(l, 2);
+        CHECK(sp_loader_blobs(l, 1) == NULL);
+        check_blobs(&trees[0], a);
+        check_blobs(&trees[1], b);
+        /* One copy of each distinct small content. */
+        CHECK(find(&trees[0], a, "same.py")->data == find(&trees[1], b, "same.py")->data);
+        CHECK(find(&trees[0], a, "pkg/differs.py")->data !=
+              find(&trees[1], b, "pkg/differs.py")->data);
+        CHECK(find(&trees[0], a, "many/m000.py")->data == find(&trees[0], a, "many/m007.py")->data);
+        CHECK(find(&trees[0], a, "many/m000.py")->data != find(&trees[0], a, "many/m001.py")->data);
+        sp_loader_free(l);
+    }
+
+    /* Files that changed size after the walk: read as they are now. */
+    char *grown = sp_path_join(roots[0], "same.py");
+    CHECK(sp_write_file(grown, "import os, sys  # longer now\n", 29, NULL) == 0);
+    char *shrunk = sp_path_join(roots[0], "big.bin");
+    CHECK(sp_write_file(shrunk, big, 1000, NULL) == 0);
+    char *small_to_big = sp_path_join(roots[1], "pkg/differs.py");
+    CHECK(sp_write_file(small_to_big, big, big_n, NULL) == 0);
+    sp_loader *l;
+    CHECK(sp_load_trees(load, 3, 2, NULL, NULL, &l, &err) == 0);
+    check_blobs(&trees[0], sp_loader_blobs(l, 0));
+    check_blobs(&trees[1], sp_loader_blobs(l, 2));
+    CHECK(find(&trees[0], sp_loader_blobs(l, 0), "same.py")->size == 29);
+    CHECK(find(&trees[1], sp_loader_blobs(l, 2), "pkg/differs.py")->size == big_n);
+    sp_loader_free(l);
+
+    /* A file removed after the walk: an error naming it. */
+    char *gone = sp_path_join(roots[1], "many/m150.py");
+    CHECK(unlink(gone) == 0);
+    CHECK(sp_load_trees(load, 3, 2, NULL, NULL, &l, &err) != 0);
+    CHECK(err.status == SP_EIO && strstr(err.msg, "many/m150.py: cannot read") != NULL);
+    sp_loader_free(l);
+
+    free(gone);
+    free(small_to_big);
+    free(shrunk);
+    free(grown);
+    for (int r = 0; r < 2; r++) {
+        sp_tree_release(&trees[r]);
+        sp_remove_tree(roots[r]);
+        free(roots[r]);
+    }
+    free(big);
+    return check_done();
+}
