@@ -1095,10 +1095,24 @@ static int write_zip(struct output *o, sp_error *err)
 
 struct write_job {
     struct output *v;
-    size_t *order; /* outputs to write, biggest first */
+    size_t *order; /* outputs to write: zips, biggest first, then copies */
     size_t n;
     size_t next; /* claimed atomically */
+    /* Library files are created first, by one thread (creates in one
+     * directory serialize on it); copies wait for that. */
+    pthread_mutex_t lock;
+    pthread_cond_t created_cond;
+    int created;
+    int create_failed;
 };
+
+static void wait_created(struct write_job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    while (!j->created)
+        pthread_cond_wait(&j->created_cond, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+}
 
 static void *run_writes(void *arg)
 {
@@ -1108,10 +1122,32 @@ static void *run_writes(void *arg)
         if (k >= j->n)
             return NULL;
         struct output *o = &j->v[j->order[k]];
-        sp_error_init(&o->err);
-        int rc = o->zip ? write_zip(o, &o->err) : sp_copy_file(o->source, o->stage, &o->err);
-        o->failed = rc != 0;
+        if (o->zip) {
+            sp_error_init(&o->err);
+            o->failed = write_zip(o, &o->err) != 0;
+            continue;
+        }
+        wait_created(j);
+        if (!o->failed && !j->create_failed)
+            o->failed = sp_copy_file_into(o->source, o->stage, &o->err) != 0;
     }
+}
+
+/* Creates every library file to copy into, in order, then lets the copies go. */
+static void create_copies(struct write_job *j)
+{
+    for (size_t k = 0; k < j->n && !j->create_failed; k++) {
+        struct output *o = &j->v[j->order[k]];
+        if (o->zip)
+            continue;
+        sp_error_init(&o->err);
+        o->failed = sp_create_file(o->stage, &o->err) != 0;
+        j->create_failed = o->failed;
+    }
+    pthread_mutex_lock(&j->lock);
+    j->created = 1;
+    pthread_cond_broadcast(&j->created_cond);
+    pthread_mutex_unlock(&j->lock);
 }
 
 static int cmp_write_cost(const void *a, const void *b, void *ctx)
@@ -1135,7 +1171,12 @@ static int cmp_write_cost(const void *a, const void *b, void *ctx)
  * The first failure in manifest order is the error. */
 static int write_staged(struct output_list *outs, int jobs, sp_error *err)
 {
-    struct write_job j = {outs->v, sp_xcalloc(outs->n ? outs->n : 1, sizeof *j.order), 0, 0};
+    struct write_job j;
+    memset(&j, 0, sizeof j);
+    j.v = outs->v;
+    j.order = sp_xcalloc(outs->n ? outs->n : 1, sizeof *j.order);
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.created_cond, NULL);
     for (size_t i = 0; i < outs->n; i++)
         if (outs->v[i].stage)
             j.order[j.n++] = i;
@@ -1145,9 +1186,14 @@ static int write_staged(struct output_list *outs, int jobs, sp_error *err)
     for (int i = 1; i < jobs && i < 8 && (size_t)i < j.n; i++)
         if (pthread_create(&threads[started], NULL, run_writes, &j) == 0)
             started++;
+    /* This thread creates the library files while the others start on the
+     * zips, then joins them. */
+    create_copies(&j);
     run_writes(&j);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+    pthread_cond_destroy(&j.created_cond);
     free(j.order);
     for (size_t i = 0; i < outs->n; i++)
         if (outs->v[i].stage && outs->v[i].failed) {

@@ -380,12 +380,12 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err)
     return 0;
 }
 
-int sp_copy_file(const char *src, const char *dst, sp_error *err)
+static int copy_file(const char *src, const char *dst, int create, sp_error *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return sp_error_set(err, SP_EIO, src, "cannot read: %s", strerror(errno));
-    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int out = open(dst, O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
     if (out < 0) {
         int e = errno;
         close(in);
@@ -436,6 +436,25 @@ done:
     if (close(out) != 0 && rc == 0)
         rc = sp_error_set(err, SP_EIO, dst, "cannot write: %s", strerror(errno));
     return rc;
+}
+
+int sp_copy_file(const char *src, const char *dst, sp_error *err)
+{
+    return copy_file(src, dst, 1, err);
+}
+
+int sp_copy_file_into(const char *src, const char *dst, sp_error *err)
+{
+    return copy_file(src, dst, 0, err);
+}
+
+int sp_create_file(const char *path, sp_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
+    close(fd);
+    return 0;
 }
 
 void sp_u64_hex(uint64_t v, char out[17])

@@ -80,6 +80,13 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
 /* Copies a file's bytes to a new file (copy_file_range, falling back to
  * read/write). */
 int sp_copy_file(const char *src, const char *dst, sp_error *err);
+/* sp_copy_file into dst, which must exist already: no create, so no
+ * exclusive lock on its directory (see sp_create_file). */
+int sp_copy_file_into(const char *src, const char *dst, sp_error *err);
+/* Creates (or empties) the file path. Creating files in one directory
+ * serializes on it; one thread creating while others fill beats many
+ * threads contending. */
+int sp_create_file(const char *path, sp_error *err);
 
 /* "12.3 MiB", "4.0 KiB", "17 B" into buf; returns buf. */
 const char *sp_human_size(double bytes, char buf[32]);
