@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "sppack/classify.h"
 #include "sppack/util.h"
 
 /* Files up to this size are read; larger ones are mapped. */
@@ -53,6 +54,7 @@ struct job {
     size_t next; /* claimed atomically */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    int inspect; /* inspect ELF libraries */
 };
 
 /* A thread's reusable buffers. */
@@ -204,6 +206,32 @@ static void read_small(struct worker *w, int fd, size_t expected, sp_blob *b)
     b->data = intern(w, w->scratch, got, b->hash);
 }
 
+static int named_like_library(const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    char *stem = NULL;
+    enum sp_so_name kind = sp_classify_so_name(slash ? slash + 1 : rel, &stem);
+    free(stem);
+    return kind != SP_SO_NONE;
+}
+
+/* Inspects an ELF library's bytes (a private copy: libelf may convert
+ * headers in place). */
+static void inspect(const sp_tree_file *f, unsigned char *bytes, size_t size, sp_blob *b)
+{
+    b->elf_checked = 1;
+    b->elf = sp_xcalloc(1, sizeof *b->elf);
+    sp_error err;
+    sp_error_init(&err);
+    if (sp_elf_inspect(bytes, size, f->path, b->elf, &err) != 0) {
+        sp_elf_info_release(b->elf);
+        free(b->elf);
+        b->elf = NULL;
+        b->elf_error = sp_xmalloc(sizeof *b->elf_error);
+        *b->elf_error = err;
+    }
+}
+
 static void load_item(struct worker *w, const struct item *it)
 {
     sp_blob *b = it->out;
@@ -214,13 +242,25 @@ static void load_item(struct worker *w, const struct item *it)
         b->error = errno;
         return;
     }
+    int library = w->job->inspect && named_like_library(it->file->rel);
     if (it->file->size <= SMALL_FILE) {
         read_small(w, fd, (size_t)it->file->size, b);
+        /* The scratch buffer still holds the bytes, a private copy. */
+        if (!b->error && library && !b->owned && sp_elf_is_elf(w->scratch, b->size))
+            inspect(it->file, w->scratch, b->size, b);
     } else {
         map_file(fd, b);
         if (!b->error)
             b->hash = XXH3_64bits(b->data, b->size);
+        if (!b->error && library && sp_elf_is_elf(b->data, b->size)) {
+            inspect(it->file, b->data, b->size, b); /* the mapping is private */
+            munmap(b->data, b->size);                /* now, on this thread */
+            b->data = NULL;
+            b->mapped = 0;
+        }
     }
+    if (!b->error && library && b->owned && sp_elf_is_elf(b->data, b->size))
+        inspect(it->file, b->data, b->size, b); /* grew past its slot: heap, private */
     close(fd);
 }
 
@@ -251,7 +291,7 @@ static void *run_thread(void *arg)
 
 #define MAX_THREADS 8
 
-int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs,
+int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspect_libraries,
                   void (*progress)(void *ctx, size_t done, size_t total), void *progress_ctx,
                   sp_loader **out, sp_error *err)
 {
@@ -275,7 +315,8 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs,
     l->table = sp_xcalloc(cap, sizeof *l->table);
     l->table_mask = cap - 1;
 
-    struct job j = {l, sp_xcalloc(n ? n : 1, sizeof *j.items), n, 0, progress, progress_ctx};
+    struct job j = {l,        sp_xcalloc(n ? n : 1, sizeof *j.items), n, 0, progress,
+                    progress_ctx, inspect_libraries};
     int *root_fds = sp_xcalloc(ntrees ? ntrees : 1, sizeof *root_fds);
     size_t k = 0;
     for (size_t t = 0; t < ntrees; t++) {
@@ -335,6 +376,10 @@ void sp_loader_free(sp_loader *l)
                 munmap(b->data, b->size);
             else if (b->owned)
                 free(b->data);
+            if (b->elf)
+                sp_elf_info_release(b->elf);
+            free(b->elf);
+            free(b->elf_error);
         }
         free(l->blobs[t]);
     }

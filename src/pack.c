@@ -243,7 +243,7 @@ struct candidate {
     enum sp_so_name kind;
     char *stem;
     int is_module;
-    sp_elf_info info;
+    const sp_elf_info *info; /* of an ELF library (the loader's), else NULL */
     const unsigned char *data;
     size_t size;
     uint64_t hash;
@@ -271,11 +271,11 @@ static int detect_abi(struct candidate *c, size_t n, const char *root, const sp_
     for (size_t i = 0; i < n; i++) {
         if (!c[i].is_module)
             continue;
-        const sp_abi *a = sp_abi_for_elf(c[i].info.elf_class, c[i].info.machine);
+        const sp_abi *a = sp_abi_for_elf(c[i].info->elf_class, c[i].info->machine);
         if (!a)
             return sp_error_set(err, SP_EINPUT, c[i].file->path,
-                                "ELF is %d-bit %s, which is no Android ABI", c[i].info.elf_class,
-                                sp_abi_machine_name(c[i].info.machine));
+                                "ELF is %d-bit %s, which is no Android ABI", c[i].info->elf_class,
+                                sp_abi_machine_name(c[i].info->machine));
         if (!abi) {
             abi = a;
             first = c[i].file->path;
@@ -298,7 +298,7 @@ static int detect_abi(struct candidate *c, size_t n, const char *root, const sp_
 static int needed_by_module(const struct candidate *c, size_t n, const char *soname)
 {
     for (size_t i = 0; i < n; i++)
-        if (c[i].is_module && sp_strv_contains(&c[i].info.needed, soname))
+        if (c[i].is_module && sp_strv_contains(&c[i].info->needed, soname))
             return 1;
     return 0;
 }
@@ -324,14 +324,19 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const sp
             name += 12;
         const char *slash = strrchr(name, '/');
         const char *base = slash ? slash + 1 : name;
-        struct candidate c = {f, sp_xstrdup(name), SP_SO_NONE, NULL, 0, {0},
-                              blobs[i].data, blobs[i].size, blobs[i].hash};
+        struct candidate c = {f,    sp_xstrdup(name), SP_SO_NONE,    NULL,         0,
+                              NULL, blobs[i].data,    blobs[i].size, blobs[i].hash};
         c.kind = sp_classify_so_name(base, &c.stem);
-        if (c.kind != SP_SO_NONE && sp_elf_is_elf(c.data, c.size)) {
-            rc = sp_elf_inspect((void *)c.data, c.size, f->path, &c.info, err);
-            if (rc == 0)
+        if (c.kind != SP_SO_NONE && blobs[i].elf_checked) {
+            /* Inspected by the loader, on its threads. */
+            if (blobs[i].elf_error) {
+                *err = *blobs[i].elf_error;
+                rc = -1;
+            } else {
+                c.info = blobs[i].elf;
                 c.is_module = c.kind == SP_SO_TAGGED ||
-                              (c.kind == SP_SO_PLAIN && sp_elf_exports_pyinit(&c.info, c.stem));
+                              (c.kind == SP_SO_PLAIN && sp_elf_exports_pyinit(c.info, c.stem));
+            }
         } else if (c.kind == SP_SO_TAGGED) {
             rc = sp_error_set(err, SP_EINPUT, f->path,
                               "named like an extension module but is not an ELF file");
@@ -363,7 +368,7 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const sp
             rc = add_source(p, zip, c->name, ai, c->data, c->size, c->hash, c->file->path, err);
             continue;
         }
-        rc = check_machine(&c->info, abi, c->file->path, err);
+        rc = check_machine(c->info, abi, c->file->path, err);
         if (rc != 0)
             break;
         if (c->is_module) {
@@ -390,8 +395,8 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const sp
              * DT_NEEDED, else its file name. */
             const char *slash = strrchr(c->name, '/');
             const char *base = slash ? slash + 1 : c->name;
-            if (c->info.soname && needed_by_module(cands.v, cands.n, c->info.soname))
-                base = c->info.soname;
+            if (c->info->soname && needed_by_module(cands.v, cands.n, c->info->soname))
+                base = c->info->soname;
             if (!sp_is_android_lib_name(base)) {
                 rc = sp_error_set(err, SP_EINPUT, c->file->path,
                                   "shared library name %s is not lib*.so, which Android does "
@@ -408,7 +413,6 @@ static int read_tree(struct plan *p, size_t idx, const sp_tree *walked, const sp
     for (size_t i = 0; i < cands.n; i++) {
         free(cands.v[i].name);
         free(cands.v[i].stem);
-        sp_elf_info_release(&cands.v[i].info);
     }
     free(cands.v);
     return rc;
@@ -1563,7 +1567,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         for (size_t i = 0; i < opts->ninputs; i++)
             if (opts->inputs[i].kind != SP_INPUT_LIB)
                 load[i] = (sp_load_tree){opts->inputs[i].path, &trees[i]};
-        rc = sp_load_trees(load, opts->ninputs, opts->jobs > 0 ? opts->jobs : online_cpus(),
+        rc = sp_load_trees(load, opts->ninputs, opts->jobs > 0 ? opts->jobs : online_cpus(), 1,
                            opts->progress, opts->progress_ctx, &loader, err);
         free(load);
     }

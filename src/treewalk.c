@@ -105,6 +105,9 @@ struct walker {
     int open_fds;   /* directory descriptors held by queued tasks */
     struct problem *problems;
     size_t nproblems, problems_cap;
+    struct walk_thread *threads; /* every thread's files, for the finishing */
+    int nthreads;
+    size_t next_root; /* next root to finish, claimed atomically */
 };
 
 /* Each thread's files, per root, merged when the walk ends. */
@@ -343,6 +346,8 @@ static void read_dir(struct walk_thread *th, struct dir_task *t)
     sp_buf_release(&names);
 }
 
+static void finish_roots(struct walker *w);
+
 static void *walk_thread(void *arg)
 {
     struct walk_thread *th = arg;
@@ -366,12 +371,59 @@ static void *walk_thread(void *arg)
             pthread_cond_broadcast(&w->wake);
     }
     pthread_mutex_unlock(&w->lock);
+    /* Every directory is read (pending reached 0 under the lock, so every
+     * thread's files and problems are complete): share the finishing. */
+    finish_roots(w);
     return NULL;
 }
 
 static int cmp_file(const void *a, const void *b)
 {
     return strcmp(((const sp_tree_file *)a)->rel, ((const sp_tree_file *)b)->rel);
+}
+
+/* Merges root r's files from every thread, in path order, or settles its
+ * error: the first problem in path order. */
+static void finish_root(struct walker *w, size_t r)
+{
+    sp_walk_root *root = &w->roots[r];
+    const struct problem *first = NULL;
+    for (size_t k = 0; k < w->nproblems; k++)
+        if (w->problems[k].root == r && (!first || strcmp(w->problems[k].rel, first->rel) < 0))
+            first = &w->problems[k];
+    if (first && root->rc == 0) {
+        root->err = first->err;
+        root->rc = -1;
+    }
+    sp_tree *out = root->out;
+    for (int i = 0; i < w->nthreads; i++) {
+        sp_tree *part = &w->threads[i].parts[r];
+        if (root->rc == 0 && part->n) {
+            if (out->n + part->n > out->cap) {
+                out->cap = out->n + part->n;
+                out->files = sp_xrealloc(out->files, out->cap * sizeof *out->files);
+            }
+            memcpy(out->files + out->n, part->files, part->n * sizeof *part->files);
+            out->n += part->n;
+            free(part->files);
+        } else {
+            sp_tree_release(part);
+        }
+        sp_tree_init(part);
+    }
+    if (out->n > 1)
+        qsort(out->files, out->n, sizeof *out->files, cmp_file);
+}
+
+/* Once every directory is read, the threads share the roots' merging and sorting. */
+static void finish_roots(struct walker *w)
+{
+    for (;;) {
+        size_t r = __atomic_fetch_add(&w->next_root, 1, __ATOMIC_RELAXED);
+        if (r >= w->nroots)
+            return;
+        finish_root(w, r);
+    }
 }
 
 static int start_root(struct walker *w, size_t i)
@@ -420,42 +472,18 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
         th[i].w = &w;
         th[i].parts = sp_xcalloc(n ? n : 1, sizeof *th[i].parts);
     }
+    w.threads = th;
+    w.nthreads = jobs;
     for (int i = 1; i < jobs; i++)
         if (pthread_create(&threads[started], NULL, walk_thread, &th[i]) == 0)
             started++;
     walk_thread(&th[0]);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-
-    for (size_t r = 0; r < n; r++) {
-        /* The first problem in path order is the root's error. */
-        const struct problem *first = NULL;
-        for (size_t k = 0; k < w.nproblems; k++)
-            if (w.problems[k].root == r && (!first || strcmp(w.problems[k].rel, first->rel) < 0))
-                first = &w.problems[k];
-        if (first && roots[r].rc == 0) {
-            roots[r].err = first->err;
-            roots[r].rc = -1;
-        }
-        sp_tree *out = roots[r].out;
-        for (int i = 0; i < jobs; i++) {
-            sp_tree *part = &th[i].parts[r];
-            if (roots[r].rc == 0 && part->n) {
-                if (out->n + part->n > out->cap) {
-                    out->cap = out->n + part->n;
-                    out->files = sp_xrealloc(out->files, out->cap * sizeof *out->files);
-                }
-                memcpy(out->files + out->n, part->files, part->n * sizeof *part->files);
-                out->n += part->n;
-                free(part->files);
-            } else {
-                sp_tree_release(part);
-            }
-        }
-        if (out->n > 1)
-            qsort(out->files, out->n, sizeof *out->files, cmp_file);
+    /* A thread that could not be started leaves its share to the others. */
+    finish_roots(&w);
+    for (size_t r = 0; r < n; r++)
         free(w.real_roots[r]);
-    }
     for (int i = 0; i < jobs; i++)
         free(th[i].parts);
     for (size_t k = 0; k < w.nproblems; k++)

@@ -1,5 +1,7 @@
 /* Reading the input trees: every file read once, on several threads, and
- * hashed (xxh3) as it is read.
+ * hashed (xxh3) as it is read. Files named like shared libraries that are
+ * ELF files are inspected on the same threads (sp_elf_inspect); their bytes
+ * are not kept, since libraries are copied by path.
  *
  * Small files are read into a per-thread scratch buffer and kept once per
  * distinct content: the same .py in four ABIs' trees takes memory once
@@ -11,16 +13,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sppack/elfinspect.h"
 #include "sppack/error.h"
 #include "sppack/treewalk.h"
 
 typedef struct sp_blob {
-    unsigned char *data; /* shared between identical files: read only */
+    unsigned char *data; /* shared between identical files: read only; NULL
+                            for an inspected ELF library (copied by path) */
     size_t size;
-    uint64_t hash; /* XXH3_64bits of data */
-    int error;     /* errno when the file could not be read */
-    int mapped;    /* private: munmap when done */
-    int owned;     /* private: free when done */
+    uint64_t hash;       /* XXH3_64bits of the bytes */
+    int error;           /* errno when the file could not be read */
+    int elf_checked;     /* named like a shared library and an ELF file: */
+    sp_elf_info *elf;    /* what the inspector found, or */
+    sp_error *elf_error; /* why it could not read it */
+    int mapped;          /* private: munmap when done */
+    int owned;           /* private: free when done */
 } sp_blob;
 
 typedef struct sp_loader sp_loader;
@@ -31,10 +38,12 @@ typedef struct sp_load_tree {
 } sp_load_tree;
 
 /* Loads every file of the trees with `jobs` threads, reporting progress
- * from the calling thread when progress is not NULL. The first file that
- * cannot be read, in tree order, is the error, whatever the threads'
- * timing. *out is set either way; free it with sp_loader_free. */
-int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs,
+ * from the calling thread when progress is not NULL, and inspecting ELF
+ * libraries when inspect_libraries is set. The first file that cannot be
+ * read, in tree order, is the error, whatever the threads' timing (an ELF
+ * file the inspector refuses is not: see elf_error). *out is set either
+ * way; free it with sp_loader_free. */
+int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspect_libraries,
                   void (*progress)(void *ctx, size_t done, size_t total), void *progress_ctx,
                   sp_loader **out, sp_error *err);
 

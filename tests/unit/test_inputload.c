@@ -77,7 +77,7 @@ int main(void)
 
     for (int jobs = 1; jobs <= 3; jobs++) {
         sp_loader *l;
-        CHECK(sp_load_trees(load, 3, jobs, NULL, NULL, &l, &err) == 0);
+        CHECK(sp_load_trees(load, 3, jobs, 0, NULL, NULL, &l, &err) == 0);
         const sp_blob *a = sp_loader_blobs(l, 0), *b = sp_loader_blobs(l, 2);
         CHECK(sp_loader_blobs(l, 1) == NULL);
         check_blobs(&trees[0], a);
@@ -99,7 +99,7 @@ int main(void)
     char *small_to_big = sp_path_join(roots[1], "pkg/differs.py");
     CHECK(sp_write_file(small_to_big, big, big_n, NULL) == 0);
     sp_loader *l;
-    CHECK(sp_load_trees(load, 3, 2, NULL, NULL, &l, &err) == 0);
+    CHECK(sp_load_trees(load, 3, 2, 0, NULL, NULL, &l, &err) == 0);
     check_blobs(&trees[0], sp_loader_blobs(l, 0));
     check_blobs(&trees[1], sp_loader_blobs(l, 2));
     CHECK(find(&trees[0], sp_loader_blobs(l, 0), "same.py")->size == 29);
@@ -109,9 +109,61 @@ int main(void)
     /* A file removed after the walk: an error naming it. */
     char *gone = sp_path_join(roots[1], "many/m150.py");
     CHECK(unlink(gone) == 0);
-    CHECK(sp_load_trees(load, 3, 2, NULL, NULL, &l, &err) != 0);
+    CHECK(sp_load_trees(load, 3, 2, 0, NULL, NULL, &l, &err) != 0);
     CHECK(err.status == SP_EIO && strstr(err.msg, "many/m150.py: cannot read") != NULL);
     sp_loader_free(l);
+
+    /* Libraries: ELF files named like one are inspected on the loader's
+     * threads and their bytes not kept; other files are left alone. */
+    char *libs = sp_xasprintf("%s/load-libs", tmp);
+    sp_remove_tree(libs);
+    sp_map exe;
+    CHECK(sp_map_open(&exe, "/proc/self/exe", NULL) == 0 && exe.size > 4096);
+    /* This test's own ELF image, padded past the small-file size. */
+    struct {
+        unsigned char *data;
+        size_t size;
+    } elf = {sp_xcalloc(1, exe.size + (128u << 10)), exe.size + (128u << 10)};
+    memcpy(elf.data, exe.data, exe.size);
+    sp_map_close(&exe);
+    put(libs, "big/_big.cpython-311-x86_64-linux-gnu.so", elf.data, elf.size);
+    put(libs, "libsmall.so", elf.data, 4096); /* headers only: section table cut off */
+    put(libs, "notes.so", "not an ELF file\n", 16);
+    put(libs, "bad.so", "\x7f" "ELF garbage", 12);
+    put(libs, "copy.bin", elf.data, 4096); /* same bytes as libsmall.so */
+    sp_tree lt;
+    sp_tree_init(&lt);
+    CHECK(sp_tree_walk(libs, NULL, &lt, &err) == 0);
+    sp_load_tree lload = {libs, &lt};
+    for (int inspect = 0; inspect < 2; inspect++) {
+        CHECK(sp_load_trees(&lload, 1, 2, inspect, NULL, NULL, &l, &err) == 0);
+        const sp_blob *lb = sp_loader_blobs(l, 0);
+        const sp_blob *big_lib = find(&lt, lb, "big/_big.cpython-311-x86_64-linux-gnu.so");
+        const sp_blob *notes = find(&lt, lb, "notes.so"), *bad = find(&lt, lb, "bad.so");
+        const sp_blob *copy = find(&lt, lb, "copy.bin"), *small = find(&lt, lb, "libsmall.so");
+        CHECK(big_lib->hash == XXH3_64bits(elf.data, elf.size) && big_lib->size == elf.size);
+        CHECK(notes->elf_checked == 0 && notes->data && memcmp(notes->data, "not an", 6) == 0);
+        CHECK(copy->elf_checked == 0 && copy->data && memcmp(copy->data, elf.data, 4096) == 0);
+        if (inspect) {
+            CHECK(big_lib->elf_checked && big_lib->elf && !big_lib->elf_error);
+            int machine = elf.data[18] | elf.data[19] << 8, bits = elf.data[4] == 2 ? 64 : 32;
+            CHECK(big_lib->elf && big_lib->elf->elf_class == bits &&
+                  big_lib->elf->machine == machine);
+            CHECK(big_lib->data == NULL); /* copied by path later: not kept */
+            CHECK(bad->elf_checked && !bad->elf && bad->elf_error &&
+                  bad->elf_error->status == SP_EINPUT && strstr(bad->elf_error->msg, "bad.so"));
+            CHECK(small->elf_checked);
+        } else {
+            CHECK(!big_lib->elf_checked && big_lib->data &&
+                  memcmp(big_lib->data, elf.data, elf.size) == 0);
+            CHECK(!bad->elf_checked && !small->elf_checked);
+        }
+        sp_loader_free(l);
+    }
+    free(elf.data);
+    sp_tree_release(&lt);
+    sp_remove_tree(libs);
+    free(libs);
 
     free(gone);
     free(small_to_big);

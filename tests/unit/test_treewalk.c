@@ -74,6 +74,24 @@ static void test_walk_many(const char *tmp)
             sp_tree_release(&many[r]);
         }
     }
+    /* Tiny trees, many times: threads that find nothing to do must still
+     * leave every root complete. */
+    char *tiny = sp_xasprintf("%s/walk-tiny", tmp);
+    sp_remove_tree(tiny);
+    touch(tiny, "lib-dynload/_m.so");
+    touch(tiny, "os.py");
+    int all_complete = 1;
+    for (int round = 0; round < 300; round++) {
+        sp_tree t1;
+        sp_walk_root w1 = {tiny, NULL, &t1, 0, {0, ""}};
+        sp_tree_walk_many(&w1, 1, 1 + round % 4);
+        all_complete &= w1.rc == 0 && t1.n == 2;
+        sp_tree_release(&t1);
+    }
+    CHECK(all_complete);
+    sp_remove_tree(tiny);
+    free(tiny);
+
     /* Two bad links under root 1: "d05/..." comes before "d20/...". */
     link_to(roots[1], "d20/sub0/bad.py", "missing.py");
     link_to(roots[1], "d05/sub2/bad.py", "missing.py");
