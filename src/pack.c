@@ -468,9 +468,8 @@ static int read_lib_input(struct plan *p, size_t idx, const sp_tree *tree, int i
     return rc;
 }
 
-/* Lists the files of every input without reading them: a tree, a --lib
- * directory, or a --lib file (a tree of one). */
-/* A --lib input naming one file: a tree of that file. */
+/* A --lib input naming one file: a tree of that file (a --lib directory
+ * is walked like the trees). */
 static int lib_file_input(const sp_pack_input *in, sp_tree *tree, int *is_dir, sp_error *err)
 {
     struct stat st;
@@ -1000,7 +999,6 @@ static void save_state(struct plan *p, const char *out_dir, const char *fingerpr
     free(path);
     free(text);
 }
-
 
 static void add_output(cJSON *outputs, const char *rel, uint64_t size, const char *hex,
                        const char *abi)
