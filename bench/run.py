@@ -2,7 +2,7 @@
 in the same process, alternately, several times; medians printed and written
 to bench/results.md.
 
-    python3 bench/run.py [--runs N] [--sp-pack PATH] [--out FILE]
+    python3 bench/run.py [--runs N] [--sp-pack PATH] [--out FILE] [--workdir DIR]
 
 Inputs: Debian's CPython 3.11 stdlib and numpy for arm64-v8a, armeabi-v7a, x86
 and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
@@ -18,7 +18,15 @@ and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
   (and, for reference, from a source-only stdlib.zip)
 
 A benchmark, not a test: it prints numbers and never fails on them. Page
-caches are warm (each command runs once before timing)."""
+caches are warm (each command runs once before timing).
+
+Outputs are written under --workdir, by default a tmpfs (/dev/shm) when
+there is one: full packs delete the previous output just before each run,
+and on an ext4 without a journal (this project's machines) every create then
+skips the inodes freed in the last ~30 s, a cost that grows with each run of
+the benchmark and swamps what is measured. A journaled ext4 has no such
+scan. results.md names the file system used; --workdir DIR measures on
+another one."""
 
 import argparse
 import os
@@ -62,6 +70,21 @@ def tree_args(kind):
     return ["%s=%s/%s/root/%s" % (a, CACHE, a, sub) for a in ABIS]
 
 
+def file_system(path):
+    """The type of the file system holding path, from /proc/mounts."""
+    best, kind = "", "unknown"
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                fields = line.split()
+                mnt = fields[1]
+                if (path == mnt or path.startswith(mnt.rstrip("/") + "/")) and len(mnt) > len(best):
+                    best, kind = mnt, fields[2]
+    except OSError:
+        pass
+    return "%s (%s)" % (best or "?", kind)
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -80,9 +103,11 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sp-pack", default=os.path.join(TOP, "build", "sp-pack"))
     ap.add_argument("--out", default=os.path.join(TOP, "bench", "results.md"))
+    ap.add_argument("--workdir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
+                    help="where outputs are written (default: /dev/shm, a tmpfs, if present)")
     o = ap.parse_args()
     subprocess.run([os.path.join(TOP, "scripts/fetch-inputs.sh")] + ABIS, check=True)
-    work = tempfile.mkdtemp(prefix="sp-pack-bench-")
+    work = tempfile.mkdtemp(prefix="sp-pack-bench-", dir=o.workdir)
     # Full packs start from nothing: a fresh output and no remembered state.
     # The no-op repacks keep theirs.
     state = os.path.join(work, "state")
@@ -150,8 +175,8 @@ def main():
         compare(o.runs, boots["source"], on_disk))
     with open(o.out, "w") as f:
         f.write("# bench/run.py results\n\n")
-        f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians.\n\n"
-                % (machine(), o.runs))
+        f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians. "
+                "Outputs on %s.\n\n" % (machine(), o.runs, file_system(os.path.realpath(work))))
         f.write("| comparison | sp-pack | ms | baseline | ms | ratio | target |\n")
         f.write("| --- | --- | ---: | --- | ---: | ---: | --- |\n")
         for r in rows:
