@@ -2,12 +2,20 @@
 
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 int sp_elf_is_elf(const void *data, size_t size)
 {
     return size >= 4 && memcmp(data, ELFMAG, SELFMAG) == 0;
+}
+
+static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+
+static void init_libelf(void)
+{
+    elf_version(EV_CURRENT);
 }
 
 static void info_init(sp_elf_info *info)
@@ -114,7 +122,7 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
     if (!info->little_endian)
         return sp_error_set(err, SP_EINPUT, path, "ELF file is not little-endian");
 
-    elf_version(EV_CURRENT);
+    pthread_once(&libelf_once, init_libelf); /* the loader inspects on several threads */
     Elf *elf = elf_memory(data, size);
     if (!elf)
         return sp_error_set(err, SP_EINPUT, path, "unreadable ELF file: %s", elf_errmsg(-1));
