@@ -289,8 +289,6 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
-#define MAX_THREADS 8
-
 int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspect_libraries,
                   void (*progress)(void *ctx, size_t done, size_t total), void *progress_ctx,
                   sp_loader **out, sp_error *err)
@@ -329,20 +327,17 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
             j.items[k] = (struct item){&trees[t].tree->files[i], root_fds[t], &l->blobs[t][i]};
     }
 
-    if (jobs > MAX_THREADS)
-        jobs = MAX_THREADS;
-    struct worker workers[MAX_THREADS];
-    pthread_t threads[MAX_THREADS];
-    int started = 0;
-    for (int i = 1; i < jobs; i++) {
-        workers[started].job = &j;
-        if (pthread_create(&threads[started], NULL, run_thread, &workers[started]) == 0)
-            started++;
+    struct worker workers[SP_MAX_THREADS];
+    void *args[SP_MAX_THREADS];
+    for (int i = 0; i < SP_MAX_THREADS; i++) {
+        workers[i].job = &j;
+        args[i] = &workers[i];
     }
+    sp_threads helpers;
+    sp_threads_start(&helpers, run_thread, args, jobs - 1);
     struct worker self = {&j, NULL, NULL, 0};
     run(&self, 1);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    sp_threads_join(&helpers);
 
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)

@@ -1183,17 +1183,17 @@ static int write_staged(struct output_list *outs, int jobs, sp_error *err)
         if (outs->v[i].stage)
             j.order[j.n++] = i;
     sort_items(j.order, j.n, sizeof *j.order, cmp_write_cost, outs->v);
-    pthread_t threads[8];
-    int started = 0;
-    for (int i = 1; i < jobs && i < 8 && (size_t)i < j.n; i++)
-        if (pthread_create(&threads[started], NULL, run_writes, &j) == 0)
-            started++;
+    void *args[SP_MAX_THREADS];
+    for (int i = 0; i < SP_MAX_THREADS; i++)
+        args[i] = &j;
+    int helpers_wanted = (size_t)jobs < j.n ? jobs - 1 : (int)j.n - 1;
+    sp_threads helpers;
+    sp_threads_start(&helpers, run_writes, args, helpers_wanted);
     /* This thread creates the library files while the others start on the
      * zips, then joins them. */
     create_copies(&j);
     run_writes(&j);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    sp_threads_join(&helpers);
     pthread_mutex_destroy(&j.lock);
     pthread_cond_destroy(&j.created_cond);
     free(j.order);

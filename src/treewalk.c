@@ -445,8 +445,6 @@ static int start_root(struct walker *w, size_t i)
     return 0;
 }
 
-#define MAX_WALK_THREADS 8
-
 void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
 {
     struct walker w;
@@ -463,23 +461,22 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
     }
     if (jobs < 1)
         jobs = 1;
-    if (jobs > MAX_WALK_THREADS)
-        jobs = MAX_WALK_THREADS;
-    struct walk_thread th[MAX_WALK_THREADS];
-    pthread_t threads[MAX_WALK_THREADS];
-    int started = 0;
+    if (jobs > SP_MAX_THREADS)
+        jobs = SP_MAX_THREADS;
+    struct walk_thread th[SP_MAX_THREADS];
+    void *args[SP_MAX_THREADS];
     for (int i = 0; i < jobs; i++) {
         th[i].w = &w;
         th[i].parts = sp_xcalloc(n ? n : 1, sizeof *th[i].parts);
+        args[i] = &th[i];
     }
+    /* Set before any thread starts: a thread finishing early merges them all. */
     w.threads = th;
     w.nthreads = jobs;
-    for (int i = 1; i < jobs; i++)
-        if (pthread_create(&threads[started], NULL, walk_thread, &th[i]) == 0)
-            started++;
+    sp_threads helpers;
+    sp_threads_start(&helpers, walk_thread, args + 1, jobs - 1);
     walk_thread(&th[0]);
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
+    sp_threads_join(&helpers);
     /* A thread that could not be started leaves its share to the others. */
     finish_roots(&w);
     for (size_t r = 0; r < n; r++)

@@ -487,3 +487,18 @@ uint64_t sp_timespec_ns(const struct timespec *t)
 {
     return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
 }
+
+void sp_threads_start(sp_threads *t, void *(*fn)(void *), void *const *args, int n)
+{
+    t->n = 0;
+    for (int i = 0; i < n && i < SP_MAX_THREADS; i++)
+        if (pthread_create(&t->ids[t->n], NULL, fn, args[i]) == 0)
+            t->n++;
+}
+
+void sp_threads_join(sp_threads *t)
+{
+    for (int i = 0; i < t->n; i++)
+        pthread_join(t->ids[i], NULL);
+    t->n = 0;
+}

@@ -1,8 +1,9 @@
 /* Small building blocks: checked allocation, growable buffers and string
- * lists, paths, and read-only file mappings. */
+ * lists, paths, read-only file mappings, and helper threads. */
 #ifndef SPPACK_UTIL_H
 #define SPPACK_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,5 +98,19 @@ uint64_t sp_timespec_ns(const struct timespec *t);
 /* xxh3-64 of a byte range as 16 lowercase hex digits plus NUL. */
 void sp_xxh3_hex(const void *data, size_t n, char out[17]);
 void sp_u64_hex(uint64_t v, char out[17]);
+
+/* Helper threads for work shared through a queue: the caller works too, so
+ * a thread that cannot be started only means fewer hands. */
+#define SP_MAX_THREADS 8
+typedef struct sp_threads {
+    pthread_t ids[SP_MAX_THREADS];
+    int n;
+} sp_threads;
+
+/* Starts fn(args[i]) for i in 0..n-1 (at most SP_MAX_THREADS), each on a
+ * thread of its own; args[i] may repeat. */
+void sp_threads_start(sp_threads *t, void *(*fn)(void *), void *const *args, int n);
+/* Waits for every thread started. */
+void sp_threads_join(sp_threads *t);
 
 #endif
