@@ -242,25 +242,26 @@ static void load_item(struct worker *w, const struct item *it)
         b->error = errno;
         return;
     }
-    int library = w->job->inspect && named_like_library(it->file->rel);
     if (it->file->size <= SMALL_FILE) {
         read_small(w, fd, (size_t)it->file->size, b);
-        /* The scratch buffer still holds the bytes, a private copy. */
-        if (!b->error && library && !b->owned && sp_elf_is_elf(w->scratch, b->size))
-            inspect(it->file, w->scratch, b->size, b);
     } else {
         map_file(fd, b);
         if (!b->error)
             b->hash = XXH3_64bits(b->data, b->size);
-        if (!b->error && library && sp_elf_is_elf(b->data, b->size)) {
-            inspect(it->file, b->data, b->size, b); /* the mapping is private */
-            munmap(b->data, b->size);                /* now, on this thread */
+    }
+    /* The bytes in memory of this file's own, which libelf may change: the
+     * scratch buffer (the shared copy must not change), the heap copy of a
+     * file that outgrew its slot, or the private mapping. */
+    unsigned char *own = b->mapped || b->owned ? b->data : w->scratch;
+    if (!b->error && w->job->inspect && named_like_library(it->file->rel) &&
+        sp_elf_is_elf(own, b->size)) {
+        inspect(it->file, own, b->size, b);
+        if (b->mapped) { /* copied by path later: unmapped now, on this thread */
+            munmap(b->data, b->size);
             b->data = NULL;
             b->mapped = 0;
         }
     }
-    if (!b->error && library && b->owned && sp_elf_is_elf(b->data, b->size))
-        inspect(it->file, b->data, b->size, b); /* grew past its slot: heap, private */
     close(fd);
 }
 
