@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,9 @@ void sp_tree_release(sp_tree *t)
     sp_tree_init(t);
 }
 
-/* Whether the entry rel, whose parent directories were already checked,
- * is excluded: globs without "/" only need its own name. */
+/* Whether the entry rel is excluded (see sp_walk_opts). Its parent
+ * directories were checked when the walk entered them, so a glob without
+ * "/" only needs the entry's own name. */
 static int entry_excluded(const sp_strv *globs, const char *rel, const char *name)
 {
     if (!globs)
@@ -38,37 +38,6 @@ static int entry_excluded(const sp_strv *globs, const char *rel, const char *nam
         const char *g = globs->v[i];
         if (fnmatch(g, strchr(g, '/') ? rel : name, 0) == 0)
             return 1;
-    }
-    return 0;
-}
-
-int sp_glob_excluded(const sp_strv *globs, const char *rel)
-{
-    if (!globs)
-        return 0;
-    for (size_t i = 0; i < globs->n; i++) {
-        const char *g = globs->v[i];
-        if (strchr(g, '/')) {
-            if (fnmatch(g, rel, 0) == 0)
-                return 1;
-            continue;
-        }
-        /* Match each component. */
-        const char *p = rel;
-        while (*p) {
-            const char *slash = strchr(p, '/');
-            size_t n = slash ? (size_t)(slash - p) : strlen(p);
-            char comp[NAME_MAX + 1];
-            if (n <= NAME_MAX) {
-                memcpy(comp, p, n);
-                comp[n] = '\0';
-                if (fnmatch(g, comp, 0) == 0)
-                    return 1;
-            }
-            p += n;
-            if (*p == '/')
-                p++;
-        }
     }
     return 0;
 }

@@ -23,7 +23,10 @@ typedef struct sp_tree {
 } sp_tree;
 
 typedef struct sp_walk_opts {
-    const sp_strv *excludes;       /* --exclude globs, may be NULL */
+    /* --exclude globs, may be NULL. A glob holding "/" is matched against
+     * the whole relative path ("*" crosses "/"); one without "/" against
+     * each component's name, so "tests" drops every tests/ directory. */
+    const sp_strv *excludes;
     const char *const *skip_top;   /* top-level directory names to skip, NULL-terminated */
     int keep_pycache;              /* 0: __pycache__/ directories are skipped */
 } sp_walk_opts;
@@ -49,10 +52,5 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs);
 /* Lists every regular file under root. Errors: SP_EINPUT for a missing root,
  * a bad symlink or a special file; SP_EIO when something cannot be read. */
 int sp_tree_walk(const char *root, const sp_walk_opts *opts, sp_tree *out, sp_error *err);
-
-/* 1 when rel matches one of the globs. A glob holding "/" is matched against
- * the whole relative path ("*" crosses "/"); one without "/" against each
- * component's name, so "tests" drops every tests/ directory. */
-int sp_glob_excluded(const sp_strv *globs, const char *rel);
 
 #endif

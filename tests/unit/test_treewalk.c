@@ -204,14 +204,22 @@ int main(void)
     CHECK(sp_tree_walk(f, &o, &t, &err) != 0 && strstr(err.msg, "not a directory"));
     free(f);
 
-    /* Glob rules. */
+    /* Glob rules: with "/", the whole relative path; without, any component. */
     sp_strv g;
     sp_strv_init(&g);
     sp_strv_push(&g, "numpy/*/tests");
     sp_strv_push(&g, "*.pyi");
-    CHECK(sp_glob_excluded(&g, "numpy/core/tests"));
-    CHECK(!sp_glob_excluded(&g, "numpy/core/x.py"));
-    CHECK(sp_glob_excluded(&g, "a/b/c.pyi"));
+    char *globs = sp_xasprintf("%s/walk-globs", tmp);
+    sp_remove_tree(globs);
+    touch(globs, "numpy/core/tests/t.py");
+    touch(globs, "numpy/core/x.py");
+    touch(globs, "a/b/c.pyi");
+    sp_walk_opts go = {&g, NULL, 0};
+    CHECK(sp_tree_walk(globs, &go, &t, &err) == 0);
+    CHECK(t.n == 1 && !strcmp(t.files[0].rel, "numpy/core/x.py"));
+    sp_tree_release(&t);
+    sp_remove_tree(globs);
+    free(globs);
     sp_strv_release(&g);
 
     sp_remove_tree(root);
