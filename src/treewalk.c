@@ -13,8 +13,7 @@
 
 void sp_tree_init(sp_tree *t)
 {
-    t->files = NULL;
-    t->n = t->cap = 0;
+    memset(t, 0, sizeof *t);
 }
 
 void sp_tree_release(sp_tree *t)
@@ -23,7 +22,10 @@ void sp_tree_release(sp_tree *t)
         free(t->files[i].rel);
         free(t->files[i].path);
     }
+    for (size_t i = 0; i < t->ndirs; i++)
+        free(t->dirs[i].rel);
     free(t->files);
+    free(t->dirs);
     sp_tree_init(t);
 }
 
@@ -122,13 +124,14 @@ static void add_problem(struct walker *w, size_t root, char *rel, sp_error *err)
     pthread_mutex_unlock(&w->lock);
 }
 
-static void add_file(sp_tree *t, char *rel, char *path, const struct stat *st)
+static void add_entry(sp_tree_file **v, size_t *n, size_t *cap, char *rel, char *path,
+                      const struct stat *st)
 {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 256;
-        t->files = sp_xrealloc(t->files, t->cap * sizeof *t->files);
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        *v = sp_xrealloc(*v, *cap * sizeof **v);
     }
-    sp_tree_file *f = &t->files[t->n++];
+    sp_tree_file *f = &(*v)[(*n)++];
     f->rel = rel;
     f->path = path;
     f->size = (uint64_t)st->st_size;
@@ -217,7 +220,8 @@ static int visit(struct walk_thread *th, const struct dir_task *t, int dfd, cons
     }
     if (S_ISREG(st.st_mode)) {
         free(target_real);
-        add_file(&th->parts[t->root], crel, cpath, &st);
+        sp_tree *part = &th->parts[t->root];
+        add_entry(&part->files, &part->n, &part->cap, crel, cpath, &st);
         return 0;
     }
     rc = sp_error_set(err, SP_EINPUT, cpath,
@@ -285,6 +289,16 @@ static void read_dir(struct walk_thread *th, struct dir_task *t)
         add_problem(w, t->root, sp_xstrdup(t->rel), &err);
         return;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        sp_error_set(&err, SP_EIO, t->path, "cannot read directory: %s", strerror(errno));
+        add_problem(w, t->root, sp_xstrdup(t->rel), &err);
+        close(fd);
+        return;
+    }
+    sp_tree *part = &th->parts[t->root];
+    st.st_size = 0; /* not part of a directory's record */
+    add_entry(&part->dirs, &part->ndirs, &part->dirs_cap, sp_xstrdup(t->rel), NULL, &st);
     sp_buf names;
     sp_buf_init(&names);
     size_t *offsets, n;
@@ -351,6 +365,19 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const sp_tree_file *)a)->rel, ((const sp_tree_file *)b)->rel);
 }
 
+static void append_entries(sp_tree_file **v, size_t *n, size_t *cap, const sp_tree_file *more,
+                           size_t nmore)
+{
+    if (!nmore)
+        return;
+    if (*n + nmore > *cap) {
+        *cap = *n + nmore;
+        *v = sp_xrealloc(*v, *cap * sizeof **v);
+    }
+    memcpy(*v + *n, more, nmore * sizeof *more);
+    *n += nmore;
+}
+
 /* Merges root r's files from every thread, in path order, or settles its
  * error: the first problem in path order. */
 static void finish_root(struct walker *w, size_t r)
@@ -367,14 +394,11 @@ static void finish_root(struct walker *w, size_t r)
     sp_tree *out = root->out;
     for (int i = 0; i < w->nthreads; i++) {
         sp_tree *part = &w->threads[i].parts[r];
-        if (root->rc == 0 && part->n) {
-            if (out->n + part->n > out->cap) {
-                out->cap = out->n + part->n;
-                out->files = sp_xrealloc(out->files, out->cap * sizeof *out->files);
-            }
-            memcpy(out->files + out->n, part->files, part->n * sizeof *part->files);
-            out->n += part->n;
+        if (root->rc == 0) {
+            append_entries(&out->files, &out->n, &out->cap, part->files, part->n);
+            append_entries(&out->dirs, &out->ndirs, &out->dirs_cap, part->dirs, part->ndirs);
             free(part->files);
+            free(part->dirs);
         } else {
             sp_tree_release(part);
         }
@@ -382,6 +406,8 @@ static void finish_root(struct walker *w, size_t r)
     }
     if (out->n > 1)
         qsort(out->files, out->n, sizeof *out->files, cmp_file);
+    if (out->ndirs > 1)
+        qsort(out->dirs, out->ndirs, sizeof *out->dirs, cmp_file);
 }
 
 /* Once every directory is read, the threads share the roots' merging and sorting. */

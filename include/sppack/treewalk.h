@@ -20,6 +20,11 @@ typedef struct sp_tree_file {
 typedef struct sp_tree {
     sp_tree_file *files;
     size_t n, cap;
+    /* Every directory walked, the root ("") first, with its own inode and
+     * times (path NULL, size 0): what tells, later, that a listing may have
+     * changed. Sorted by rel. */
+    sp_tree_file *dirs;
+    size_t ndirs, dirs_cap;
 } sp_tree;
 
 typedef struct sp_walk_opts {
