@@ -60,7 +60,9 @@ const char cmd_pack_usage[] =
     "  -v, --verbose           list every module and library\n\n"
     "ABI is one of arm64-v8a, armeabi-v7a, x86, x86_64, riscv64; without ABI= it\n"
     "is detected from the ELF headers of the tree's extension modules.\n"
-    "Options taking values accept several after one flag: --stdlib a=D1 b=D2.\n";
+    "Options taking values accept several after one flag: --stdlib a=D1 b=D2.\n\n"
+    "Packing again into DIR rewrites only the outputs whose inputs changed; with\n"
+    "nothing changed it reads no input, writes nothing and reports 'up to date'.\n";
 
 /* Options as strings, from the command line or the config file. */
 struct raw_opts {
@@ -416,7 +418,7 @@ static void merge(struct raw_opts *cli, struct raw_opts *cfg)
 
 /* ---- report ------------------------------------------------------------------------------ */
 
-static void print_report(const cJSON *m, const char *out, int verbose)
+static void print_report(const cJSON *m, const char *out, int up_to_date, int verbose)
 {
     const cJSON *abis = cJSON_GetObjectItemCaseSensitive(m, "abis");
     const cJSON *outputs = cJSON_GetObjectItemCaseSensitive(m, "outputs");
@@ -425,8 +427,12 @@ static void print_report(const cJSON *m, const char *out, int verbose)
     const cJSON *overlaid = cJSON_GetObjectItemCaseSensitive(m, "overlaid");
     const cJSON *a, *o;
     char sz[32];
-    printf("packed %d ABI%s into %s\n", cJSON_GetArraySize(abis),
-           cJSON_GetArraySize(abis) == 1 ? "" : "s", out);
+    if (up_to_date)
+        printf("up to date: %d ABI%s in %s, nothing written (no input changed)\n",
+               cJSON_GetArraySize(abis), cJSON_GetArraySize(abis) == 1 ? "" : "s", out);
+    else
+        printf("packed %d ABI%s into %s\n", cJSON_GetArraySize(abis),
+               cJSON_GetArraySize(abis) == 1 ? "" : "s", out);
     cJSON_ArrayForEach(a, abis)
     {
         int nmod = 0, nlib = 0;
@@ -651,7 +657,7 @@ int cmd_pack(int argc, char **argv)
                 free(text);
                 cJSON_Delete(doc);
             } else if (cli.quiet != 1) {
-                print_report(res.manifest, cli.out, cli.verbose == 1);
+                print_report(res.manifest, cli.out, res.up_to_date, cli.verbose == 1);
                 if (cli.apk)
                     printf("  APK layout: %s\n", cli.apk);
                 if (opts.pyc)

@@ -22,6 +22,7 @@
 #include "sppack/inputload.h"
 #include "sppack/mangle.h"
 #include "sppack/outdir.h"
+#include "sppack/snapshot.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipwriter.h"
 
@@ -747,22 +748,26 @@ static void add_directory_entries(struct zip_out *z, sp_strv *owned)
 
 /* ---- incremental output --------------------------------------------------------------------
  *
- * A state file remembers, for the last successful run into DIR, a
- * fingerprint of its inputs (every file's path, size, times and inode, and
- * the options) and, per output, a recipe (a hash of what went into it), its
- * size, xxh3 and mtime. A run whose fingerprint matches and whose outputs
- * all still have their size and mtime writes nothing at all; otherwise each
- * output whose recipe is unchanged and whose file is untouched is kept as it
- * is (so its mtime stays), and only the others are written. An output edited
- * or removed by hand no longer matches and is written again.
+ * Two files remember the last successful run into DIR. The state (JSON)
+ * holds a key of the options (everything but the input files' contents)
+ * and, per output, a recipe (a hash of what went into it), its size, xxh3
+ * and mtime. The input snapshot (src/snapshot.c) holds what the walk saw
+ * of every input directory and file. A run whose key matches, whose
+ * snapshot shows no input changed and whose outputs all still have their
+ * size and mtime writes nothing at all, without listing or reading any
+ * input. Otherwise every input is read and each output whose recipe is
+ * unchanged and whose file is untouched is kept as it is (so its mtime
+ * stays); only the others are written. An output edited or removed by hand
+ * no longer matches and is written again.
  *
- * The state lives outside DIR, so DIR stays byte-identical for the same
- * inputs: in $SP_PACK_STATE_DIR, else $XDG_CACHE_HOME/sp-pack/state, else
- * ~/.cache/sp-pack/state, named by a hash of DIR's absolute path. Without it
- * (a new machine, a cleared cache) the next run writes every output once;
- * failing to save it costs only that. */
+ * Both live outside DIR, so DIR stays byte-identical for the same inputs:
+ * in $SP_PACK_STATE_DIR, else $XDG_CACHE_HOME/sp-pack/state, else
+ * ~/.cache/sp-pack/state, named by a hash of DIR's absolute path. Without
+ * them (a new machine, a cleared cache) the next run writes every output
+ * once; failing to save them costs only that. */
 
-static char *state_path(const char *out_dir)
+/* The state file of out_dir with this extension (".json", ".inputs"), or NULL. */
+static char *state_path(const char *out_dir, const char *ext)
 {
     const char *dir = getenv("SP_PACK_STATE_DIR");
     char *owned = NULL;
@@ -779,7 +784,7 @@ static char *state_path(const char *out_dir)
     char *real = sp_realpath_lenient(out_dir);
     char hex[17];
     sp_xxh3_hex(real ? real : out_dir, strlen(real ? real : out_dir), hex);
-    char *path = sp_xasprintf("%s/%s.json", dir, hex);
+    char *path = sp_xasprintf("%s/%s%s", dir, hex, ext);
     free(real);
     free(owned);
     return path;
@@ -795,7 +800,8 @@ static void hash_u64(XXH3_state_t *h, uint64_t v)
     XXH3_64bits_update(h, &v, sizeof v);
 }
 
-static void inputs_fingerprint(const sp_pack_opts *o, const sp_tree *trees, char hex[17])
+/* A hash of everything the outputs depend on but the input files themselves. */
+static uint64_t options_key(const sp_pack_opts *o)
 {
     XXH3_state_t *h = XXH3_createState();
     XXH3_64bits_reset(h);
@@ -816,17 +822,10 @@ static void inputs_fingerprint(const sp_pack_opts *o, const sp_tree *trees, char
         hash_u64(h, (uint64_t)o->inputs[i].kind);
         hash_str(h, o->inputs[i].abi ? o->inputs[i].abi->name : "");
         hash_str(h, o->inputs[i].path);
-        for (size_t k = 0; k < trees[i].n; k++) {
-            const sp_tree_file *f = &trees[i].files[k];
-            hash_str(h, f->rel);
-            hash_u64(h, f->size);
-            hash_u64(h, f->mtime_ns);
-            hash_u64(h, f->ctime_ns);
-            hash_u64(h, f->ino);
-        }
     }
-    sp_u64_hex(XXH3_64bits_digest(h), hex);
+    uint64_t key = XXH3_64bits_digest(h);
     XXH3_freeState(h);
+    return key;
 }
 
 static cJSON *load_json(const char *path)
@@ -841,7 +840,7 @@ static cJSON *load_json(const char *path)
 
 static cJSON *load_state(const char *out_dir)
 {
-    char *path = state_path(out_dir);
+    char *path = state_path(out_dir, ".json");
     cJSON *j = path ? load_json(path) : NULL;
     free(path);
     return j;
@@ -878,9 +877,9 @@ static int file_matches(const char *path, const cJSON *rec)
 }
 
 static int up_to_date(const cJSON *state, const char *out_dir, const sp_pack_opts *o,
-                      const char *fingerprint, sp_pack_result *res)
+                      const char *key, sp_pack_result *res)
 {
-    if (!state || strcmp(jstr(state, "fingerprint"), fingerprint) != 0)
+    if (!state || strcmp(jstr(state, "options"), key) != 0)
         return 0;
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(state, "outputs"), *rec;
     if (!cJSON_IsObject(outs))
@@ -954,12 +953,12 @@ static void zip_recipe(const struct zip_out *z, char hex[17])
 
 /* Records the final size and mtime of every output and writes the state;
  * a failure only means the next run does more work. */
-static void save_state(struct plan *p, const char *out_dir, const char *fingerprint,
+static void save_state(struct plan *p, const char *out_dir, const char *key,
                        const char *apk_recipe)
 {
     cJSON *state = cJSON_CreateObject();
-    cJSON_AddNumberToObject(state, "format", 1);
-    cJSON_AddStringToObject(state, "fingerprint", fingerprint);
+    cJSON_AddNumberToObject(state, "format", 2);
+    cJSON_AddStringToObject(state, "options", key);
     cJSON *w = cJSON_AddArrayToObject(state, "warnings");
     for (size_t i = 0; i < p->warnings->n; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(p->warnings->v[i]));
@@ -986,7 +985,7 @@ static void save_state(struct plan *p, const char *out_dir, const char *fingerpr
     }
     char *text = cJSON_PrintUnformatted(state);
     cJSON_Delete(state);
-    char *path = state_path(out_dir);
+    char *path = state_path(out_dir, ".json");
     if (path) {
         char *dir = sp_xstrndup(path, (size_t)(strrchr(path, '/') - path));
         char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
@@ -1282,7 +1281,7 @@ static int plan_outputs(sp_outdir *od, struct plan *p, struct layout *lay,
 }
 
 static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir, cJSON *manifest,
-                         const char *fingerprint, sp_error *err)
+                         const char *key, sp_error *err)
 {
     p->next_outputs = cJSON_CreateObject();
     sp_outdir od;
@@ -1364,7 +1363,7 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
         sp_strv_release(&stale);
     }
     if (rc == 0)
-        save_state(p, out_dir, fingerprint, apk_recipe);
+        save_state(p, out_dir, key, apk_recipe);
     sp_outdir_release(&od);
     return rc;
 }
@@ -1509,6 +1508,28 @@ static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_er
     return rc;
 }
 
+static int inputs_unchanged(const sp_pack_opts *o, const char *snapshot, uint64_t key, int jobs)
+{
+    const char **paths = sp_xcalloc(o->ninputs ? o->ninputs : 1, sizeof *paths);
+    for (size_t i = 0; i < o->ninputs; i++)
+        paths[i] = o->inputs[i].path;
+    int same = sp_snapshot_unchanged(snapshot, key, paths, o->ninputs, jobs);
+    free(paths);
+    return same;
+}
+
+/* Remembers what the walk saw, for the next run's no-op check; a failure
+ * (or inputs changed too recently to be trusted) only costs that run a read. */
+static void save_snapshot(const sp_pack_opts *o, const char *snapshot, uint64_t key,
+                          const sp_tree *trees, const int *is_dir, uint64_t walk_start)
+{
+    sp_snapshot_root *roots = sp_xcalloc(o->ninputs ? o->ninputs : 1, sizeof *roots);
+    for (size_t i = 0; i < o->ninputs; i++)
+        roots[i] = (sp_snapshot_root){o->inputs[i].path, &trees[i], !is_dir[i]};
+    sp_snapshot_save(snapshot, key, roots, o->ninputs, walk_start);
+    free(roots);
+}
+
 static int input_before(const sp_pack_opts *o, const struct input_stats *st, size_t a, size_t b)
 {
     if (o->inputs[a].kind != o->inputs[b].kind)
@@ -1523,6 +1544,7 @@ static int input_before(const sp_pack_opts *o, const struct input_stats *st, siz
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err)
 {
     res->manifest = NULL;
+    res->up_to_date = 0;
     res->pyc_compiled = res->pyc_cached = 0;
     sp_strv_init(&res->warnings);
     int has_stdlib = 0;
@@ -1533,25 +1555,26 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (check_out_dir(opts, out_dir, err) != 0)
         return -1;
 
-    /* List every input without reading it: enough to tell a repack with
-     * unchanged inputs and untouched outputs, which then writes nothing. */
+    /* Unchanged inputs (by the snapshot of the last run) and untouched
+     * outputs: nothing to write, nothing even to list. */
+    int jobs = opts->jobs > 0 ? opts->jobs : online_cpus();
+    uint64_t key = options_key(opts);
+    char key_hex[17];
+    sp_u64_hex(key, key_hex);
+    char *snapshot = state_path(out_dir, ".inputs");
+    cJSON *state = load_state(out_dir);
+    if (snapshot && state && inputs_unchanged(opts, snapshot, key, jobs) &&
+        up_to_date(state, out_dir, opts, key_hex, res)) {
+        res->up_to_date = 1;
+        free(snapshot);
+        cJSON_Delete(state);
+        return 0;
+    }
+
+    uint64_t walk_start = sp_snapshot_clock_ns();
     sp_tree *trees = sp_xcalloc(opts->ninputs, sizeof *trees);
     int *is_dir = sp_xcalloc(opts->ninputs, sizeof *is_dir);
     int rc = walk_inputs(opts, trees, is_dir, err);
-    char fingerprint[17] = "";
-    cJSON *state = NULL;
-    if (rc == 0) {
-        inputs_fingerprint(opts, trees, fingerprint);
-        state = load_state(out_dir);
-        if (up_to_date(state, out_dir, opts, fingerprint, res)) {
-            for (size_t i = 0; i < opts->ninputs; i++)
-                sp_tree_release(&trees[i]);
-            free(trees);
-            free(is_dir);
-            cJSON_Delete(state);
-            return 0;
-        }
-    }
 
     struct plan p;
     memset(&p, 0, sizeof p);
@@ -1565,8 +1588,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         for (size_t i = 0; i < opts->ninputs; i++)
             if (opts->inputs[i].kind != SP_INPUT_LIB)
                 load[i] = (sp_load_tree){opts->inputs[i].path, &trees[i]};
-        rc = sp_load_trees(load, opts->ninputs, opts->jobs > 0 ? opts->jobs : online_cpus(), 1,
-                           opts->progress, opts->progress_ctx, &loader, err);
+        rc = sp_load_trees(load, opts->ninputs, jobs, 1, opts->progress, opts->progress_ctx,
+                           &loader, err);
         free(load);
     }
     if (rc == 0 && opts->pyc)
@@ -1674,8 +1697,11 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         }
         cJSON_AddItemToObject(manifest, "overlaid", lay.overlaid);
         lay.overlaid = NULL;
-        rc = write_outputs(&p, &lay, out_dir, manifest, fingerprint, err);
+        rc = write_outputs(&p, &lay, out_dir, manifest, key_hex, err);
     }
+    if (rc == 0 && snapshot)
+        save_snapshot(opts, snapshot, key, trees, is_dir, walk_start);
+    free(snapshot);
     for (size_t i = 0; i < opts->ninputs; i++)
         sp_tree_release(&trees[i]);
     sp_loader_free(loader);

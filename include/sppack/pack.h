@@ -43,6 +43,7 @@ typedef struct sp_pack_result {
     cJSON *manifest;    /* the content of sp-pack.json */
     sp_strv warnings;   /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
+    int up_to_date;     /* no input changed and no output was touched: nothing written */
 } sp_pack_result;
 
 void sp_pack_opts_init(sp_pack_opts *o);
