@@ -639,6 +639,7 @@ int cmd_pack(int argc, char **argv)
             opts.progress = show_progress;
             opts.progress_ctx = &pr;
         }
+        opts.manifest_optional = cli.quiet == 1 && cli.json != 1;
         int packed = sp_pack(&opts, cli.out, &res, &err);
         end_progress(&pr);
         if (packed != 0) {

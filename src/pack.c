@@ -897,11 +897,13 @@ static int up_to_date(const cJSON *state, const char *out_dir, const sp_pack_opt
         if (strcmp(jstr(apk, "path"), o->apk_path) != 0 || !file_matches(o->apk_path, apk))
             return 0;
     }
-    char *mpath = sp_path_join(out_dir, SP_MANIFEST_NAME);
-    res->manifest = load_json(mpath);
-    free(mpath);
-    if (!res->manifest)
-        return 0;
+    if (!o->manifest_optional) {
+        char *mpath = sp_path_join(out_dir, SP_MANIFEST_NAME);
+        res->manifest = load_json(mpath);
+        free(mpath);
+        if (!res->manifest)
+            return 0;
+    }
     const cJSON *w;
     cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(state, "warnings"))
         if (cJSON_IsString(w))

@@ -34,13 +34,16 @@ typedef struct sp_pack_opts {
     int pyc_only;       /* ... and leave the sources out */
     char *python;       /* the host CPython that compiles (same version as the trees) */
     int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
+    /* 1: a run that finds everything up to date leaves res->manifest NULL
+     * rather than parse sp-pack.json again, for callers that print nothing. */
+    int manifest_optional;
     /* Called as files are read (done of total), or NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
 } sp_pack_opts;
 
 typedef struct sp_pack_result {
-    cJSON *manifest;    /* the content of sp-pack.json */
+    cJSON *manifest;    /* the content of sp-pack.json (see manifest_optional) */
     sp_strv warnings;   /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
     int up_to_date;     /* no input changed and no output was touched: nothing written */
