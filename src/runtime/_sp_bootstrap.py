@@ -66,6 +66,7 @@ class SorefFinder:
         self.apk_prefix = apk_prefix
         self.abi = abi
         self._zips = {}       # archive path -> zipimporter (or None)
+        self._kinds = {}      # sys.path entry -> "dir", "zip" or None
         self._overlays = {}   # sys.path entry -> overlay archive path (or None)
 
     def __repr__(self):
@@ -74,6 +75,7 @@ class SorefFinder:
 
     def invalidate_caches(self):
         self._zips.clear()
+        self._kinds.clear()
         self._overlays.clear()
 
     # -- reading sys.path entries --------------------------------------
@@ -92,19 +94,31 @@ class SorefFinder:
         self._zips[archive] = zi
         return zi
 
+    def _kind(self, entry):
+        """What a sys.path entry is: "dir", "zip" or None (neither, or
+        missing). Looked at once per entry, as the standard path finder
+        does, until invalidate_caches(): this runs for every import."""
+        try:
+            return self._kinds[entry]
+        except KeyError:
+            pass
+        kind = "dir" if _isdir(entry) else "zip" if self._zip(entry) is not None else None
+        self._kinds[entry] = kind
+        return kind
+
     def _read(self, entry, rel):
         """Bytes of entry/rel, or None. entry is a directory or a zip."""
-        if _isdir(entry):
+        kind = self._kind(entry)
+        if kind is None:
+            return None
+        if kind == "dir":
             try:
                 with open(entry + "/" + rel, "rb") as f:
                     return f.read()
             except OSError:
                 return None
-        zi = self._zip(entry)
-        if zi is None:
-            return None
         try:
-            return zi.get_data(rel)
+            return self._zips[entry].get_data(rel)
         except OSError:
             return None
 

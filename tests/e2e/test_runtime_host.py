@@ -67,6 +67,17 @@ spec = f3.find_spec("_bz2")
 assert spec.origin == %(nd)r + "/lib_bz2.so" and spec.has_location
 import _bz2
 assert _bz2.__file__ == spec.origin
+# A sys.path entry is looked at once, as by the standard path finder: a
+# directory made later counts after importlib.invalidate_caches().
+import importlib, os
+sys.path.append(%(late)r)
+assert f3.find_spec("latemod") is None
+os.mkdir(%(late)r)
+with open(%(late)r + "/latemod.soref", "w") as fh:
+    fh.write("lib_bz2.so")
+assert f3.find_spec("latemod") is None
+importlib.invalidate_caches()
+assert f3.find_spec("latemod").origin == %(nd)r + "/lib_bz2.so"
 # Without the library in native_dir, the APK prefix form is used.
 f4 = _sp_bootstrap.install(native_dir="/nonexistent", apk_prefix="/data/app/x/base.apk!/lib/x86_64/")
 assert f4.find_spec("_lzma").origin == "/data/app/x/base.apk!/lib/x86_64/lib_lzma.so"
@@ -79,7 +90,7 @@ except ImportError as e:
 else:
     raise AssertionError("no ImportError")
 print("ok")
-""" % {"nd": natives}
+""" % {"nd": natives, "late": os.path.join(self.tmp, "late")}
         p = self.run_py(out, code, env={
             "SP_PACK_NATIVE_DIR": natives,
             "ANDROID_APK_NATIVE_PREFIX": "/data/app/x/base.apk!/lib/x86_64/",
