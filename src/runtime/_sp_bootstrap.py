@@ -9,6 +9,12 @@ library directory or straight from the APK.
 It also serves per-ABI overlay zips: for a sys.path entry X.zip with
 X-<abi>.zip beside it, modules are looked up in the overlay first.
 
+And it spares zipimport a cost: zipimporter.find_spec asks get_filename,
+which loads and unmarshals a module's code only to learn which file it
+comes from, and exec_module then does it all again. install() puts
+_ZipImporter in zipimport's place on sys.path_hooks, which decides the
+file from the zip's names instead.
+
 Only builtin and frozen modules are imported here (sys, posix, zipimport,
 the frozen importlib): this runs before site
 and before any native module can load.
@@ -54,6 +60,34 @@ def _isdir(path):
         return (posix.stat(path).st_mode & 0o170000) == 0o040000
     except OSError:
         return False
+
+
+# zipimport's order of candidates for a module NAME in a zip.
+_ZIP_SEARCH_ORDER = ("/__init__.pyc", "/__init__.py", ".pyc", ".py")
+
+
+class _ZipImporter(zipimport.zipimporter):
+    """zipimport's importer with a get_filename that reads no code."""
+
+    def get_filename(self, fullname):
+        files = getattr(self, "_files", None)  # zipimport's table of the zip's names
+        if type(files) is dict:
+            name = self.prefix + fullname.rpartition(".")[2]
+            for suffix in _ZIP_SEARCH_ORDER:
+                if name + suffix in files:
+                    return self.archive + "/" + name + suffix
+        return super().get_filename(fullname)
+
+
+def _install_zip_importer():
+    hooks = sys.path_hooks
+    for i, hook in enumerate(hooks):
+        if hook is zipimport.zipimporter:
+            hooks[i] = _ZipImporter
+    cache = sys.path_importer_cache
+    for path, importer in list(cache.items()):
+        if type(importer) is zipimport.zipimporter:
+            cache[path] = _ZipImporter(path)
 
 
 class SorefFinder:
@@ -167,7 +201,7 @@ class SorefFinder:
                           rel + "/__init__.pyc"):
             if self._read(overlay, candidate) is None:
                 continue
-            importer = zipimport.zipimporter(overlay + ("/" + parent if parent else ""))
+            importer = _ZipImporter(overlay + ("/" + parent if parent else ""))
             spec = importer.find_spec(fullname)
             if spec is None:
                 return None
@@ -217,4 +251,5 @@ def install(native_dir=None, apk_prefix=None, abi=None):
                         if not getattr(f, "_sp_pack_finder", False)]
     finder = SorefFinder(native_dir, apk_prefix, abi)
     sys.meta_path.insert(0, finder)
+    _install_zip_importer()
     return finder

@@ -41,6 +41,40 @@ class PycTest(common.TempDirTestCase):
         self.assertTrue(r["stdlib_zip"].endswith("python311.zip/json/__init__.pyc"), r)
         self.assertTrue(r["numpy"].endswith("sitepackages.zip/numpy/__init__.pyc"), r)
 
+    def test_each_module_is_unmarshalled_once(self):
+        # Python 3.11's zipimporter loads a module's code twice: once in
+        # find_spec (get_filename) only to name the file, once to run it.
+        # After install(), zip imports load it once, from the same file.
+        out = os.path.join(self.tmp, "out")
+        self.pack(out, "--pyc-only")
+        home = os.path.join(self.tmp, "home")
+        runtime.make_home(out, home)
+        code = r"""
+import sys, marshal, zipimport
+import _sp_bootstrap
+_sp_bootstrap.install(native_dir=%r)
+loads = []
+class Counting:
+    def loads(self, data):
+        loads.append(1)
+        return marshal.loads(data)
+zipimport.marshal = Counting()
+before = set(sys.modules)
+import json.decoder, email.parser, argparse
+new = sorted(m for m in set(sys.modules) - before
+             if ".zip/" in (getattr(sys.modules[m], "__file__", None) or ""))
+assert len(loads) == len(new), (len(loads), new)
+assert len(new) >= 10, new
+assert json.__file__.endswith("python311.zip/json/__init__.pyc"), json.__file__
+assert json.decoder.__file__.endswith("python311.zip/json/decoder.pyc"), json.decoder.__file__
+assert json.__path__ == [json.__file__.rpartition("/")[0]], json.__path__
+assert type(json.__loader__).__name__ == "_ZipImporter"
+print("ok", len(new))
+""" % os.path.join(out, "jniLibs", "x86_64")
+        p = common.run([PYTHON, "-S", "-c", code], env={"PYTHONHOME": home}, cwd=home)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("ok"), p.stdout)
+
     def test_pyc_beside_sources_is_what_loads(self):
         out = os.path.join(self.tmp, "out")
         self.pack(out, "--pyc")
