@@ -5,6 +5,7 @@ written again."""
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -105,6 +106,20 @@ class IncrementalTest(common.TempDirTestCase):
         p = common.sp_pack(*args, check=0)
         self.assertIn("packed 1 ABI into", p.stdout)
         self.assertEqual(self.changed(before, self.state()), [])
+
+    def test_state_lives_in_the_user_cache_not_in_the_output(self):
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp, "xdg"))
+        env.pop("SP_PACK_STATE_DIR", None)
+        out = os.path.join(self.tmp, "out2")
+        args = [common.SP_PACK] + [out if a == self.out else a for a in self.args]
+        subprocess.run(args, env=env, check=True)
+        state = os.path.join(self.tmp, "xdg", "sp-pack", "state")
+        names = os.listdir(state)
+        # The state of that run; no input snapshot, since setUp made the
+        # inputs just now (they are read again next time).
+        self.assertEqual(len(names), 1, names)
+        self.assertTrue(names[0].endswith(".json"), names)
+        self.assertEqual(common.tree_bytes(out), common.tree_bytes(self.out))
 
     def test_without_state_outputs_are_rewritten_with_the_same_bytes(self):
         before = common.tree_bytes(self.out)
