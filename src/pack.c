@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "sppack/pack.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -953,6 +955,39 @@ static void zip_recipe(const struct zip_out *z, char hex[17])
     XXH3_freeState(h);
 }
 
+/* State files of output directories not packed into, nor checked, for this
+ * long are removed when another state is saved: each output directory ever
+ * used leaves some (the input snapshot can take megabytes), and CI runners
+ * pack into fresh temporary directories. */
+#define STATE_KEEP_DAYS 30
+
+static int is_state_name(const char *name)
+{
+    for (int i = 0; i < 16; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    return name[16] == '.';
+}
+
+static void prune_states(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t before = time(NULL) - (time_t)STATE_KEEP_DAYS * 24 * 3600;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (!is_state_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        /* A no-op repack only reads its state: the access time tells it is in use. */
+        if (st.st_mtime < before && st.st_atime < before)
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* Records the final size and mtime of every output and writes the state;
  * a failure only means the next run does more work. */
 static void save_state(struct plan *p, const char *out_dir, const char *key,
@@ -994,6 +1029,7 @@ static void save_state(struct plan *p, const char *out_dir, const char *key,
         if (sp_mkdirs(dir, NULL) != 0 || sp_write_file(tmp, text, strlen(text), NULL) != 0 ||
             rename(tmp, path) != 0)
             unlink(tmp);
+        prune_states(dir);
         free(tmp);
         free(dir);
     }

@@ -121,6 +121,24 @@ class IncrementalTest(common.TempDirTestCase):
         self.assertTrue(names[0].endswith(".json"), names)
         self.assertEqual(common.tree_bytes(out), common.tree_bytes(self.out))
 
+    def test_states_unused_for_30_days_are_removed(self):
+        state = os.path.join(self.tmp, "st")
+        os.makedirs(state)
+        now, old = time.time(), time.time() - 31 * 86400
+        ages = {"0123456789abcdef.json": old, "0123456789abcdef.inputs": old,
+                "fedcba9876543210.json": now, "fedcba9876543210.inputs": now,
+                "0123456789abcdef.json.99.tmp": old, "old-notes.txt": old}
+        for name, t in ages.items():
+            with open(os.path.join(state, name), "w") as f:
+                f.write("{}")
+            os.utime(os.path.join(state, name), (t, t))
+        common.sp_pack(*self.args, env={"SP_PACK_STATE_DIR": state}, check=0)
+        left = sorted(os.listdir(state))
+        mine = [n for n in left if n not in ages]
+        self.assertEqual(len(mine), 1, left)  # this run's state
+        self.assertEqual(sorted(set(left) - set(mine)),
+                         ["fedcba9876543210.inputs", "fedcba9876543210.json", "old-notes.txt"])
+
     def test_without_state_outputs_are_rewritten_with_the_same_bytes(self):
         before = common.tree_bytes(self.out)
         common.sp_pack(*self.args, env={"SP_PACK_STATE_DIR": os.path.join(self.tmp, "fresh")},
