@@ -1112,7 +1112,7 @@ static int plan_output(sp_outdir *od, struct plan *p, struct output_list *outs, 
 static int write_zip(struct output *o, sp_error *err)
 {
     sp_zipw *zw;
-    int rc = sp_zipw_open(&zw, o->stage, err);
+    int rc = sp_zipw_open_digest(&zw, o->stage, err);
     for (size_t i = 0; i < o->zip->entries.n && rc == 0; i++) {
         const struct zentry *e = &o->zip->entries.v[i];
         size_t n = strlen(e->name);

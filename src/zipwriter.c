@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <time.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -28,7 +29,7 @@ struct sp_zipw {
     sp_buf central;     /* central directory records, written at close */
     uint32_t count;
     int failed;
-    XXH3_state_t *digest; /* of every byte written through our buffers */
+    XXH3_state_t *digest; /* of every byte written through our buffers, or NULL */
     int kernel_copied;    /* some bytes bypassed them (copy_file_range) */
 };
 
@@ -65,7 +66,7 @@ int sp_zip_dos_time(uint16_t *dos_date, uint16_t *dos_time, sp_error *err)
     return 0;
 }
 
-int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err)
+static int open_writer(sp_zipw **out, const char *path, int digest, sp_error *err)
 {
     *out = NULL;
     uint16_t d, t;
@@ -81,12 +82,24 @@ int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err)
     zw->date = d;
     zw->time = t;
     sp_buf_init(&zw->central);
-    zw->digest = XXH3_createState();
-    if (!zw->digest)
-        abort();
-    XXH3_64bits_reset(zw->digest);
+    if (digest) {
+        zw->digest = XXH3_createState();
+        if (!zw->digest)
+            abort();
+        XXH3_64bits_reset(zw->digest);
+    }
     *out = zw;
     return 0;
+}
+
+int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err)
+{
+    return open_writer(out, path, 0, err);
+}
+
+int sp_zipw_open_digest(sp_zipw **out, const char *path, sp_error *err)
+{
+    return open_writer(out, path, 1, err);
 }
 
 uint64_t sp_zipw_offset(const sp_zipw *zw)
@@ -100,7 +113,8 @@ static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
         zw->failed = 1;
         return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
     }
-    XXH3_64bits_update(zw->digest, p, n);
+    if (zw->digest)
+        XXH3_64bits_update(zw->digest, p, n);
     zw->off += n;
     return 0;
 }
@@ -120,10 +134,18 @@ static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, 
     zw->kernel_copied = 1;
     loff_t in_off = (loff_t)offset;
     size_t left = n;
+    int use_sendfile = 0;
     while (left) {
-        ssize_t c = copy_file_range(fd, &in_off, out, NULL, left, 0);
+        /* Across file systems copy_file_range may refuse: sendfile still
+         * copies in the kernel, one copy fewer than reading and writing. */
+        ssize_t c = use_sendfile ? sendfile(out, fd, &in_off, left)
+                                 : copy_file_range(fd, &in_off, out, NULL, left, 0);
         if (c < 0 && errno == EINTR)
             continue;
+        if (c < 0 && !use_sendfile && left == n) {
+            use_sendfile = 1;
+            continue;
+        }
         if (c <= 0) {
             /* Not supported here: finish with ordinary writes. */
             size_t done = n - left;
@@ -328,8 +350,8 @@ static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
     if (rc == 0 && size)
         *size = zw->off;
     if (rc == 0 && xxh3) {
-        if (zw->kernel_copied) {
-            /* Bytes we never saw: read them back. */
+        if (zw->kernel_copied || !zw->digest) {
+            /* Bytes we never saw, or did not hash: read them back. */
             sp_map m;
             rc = sp_map_open(&m, zw->path, err);
             if (rc == 0) {

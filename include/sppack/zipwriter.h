@@ -30,6 +30,10 @@ int sp_zip_dos_time(uint16_t *dos_date, uint16_t *dos_time, sp_error *err);
 /* Creates the file at path (replacing it). The caller owns atomicity: write
  * to a temporary name and rename on success. */
 int sp_zipw_open(sp_zipw **out, const char *path, sp_error *err);
+/* sp_zipw_open for a writer that will be closed with sp_zipw_close_digest:
+ * it hashes the bytes as they are written (which costs a tenth of the time
+ * of a large archive, so the plain writer does not). */
+int sp_zipw_open_digest(sp_zipw **out, const char *path, sp_error *err);
 
 /* A directory entry; name must end with "/". */
 int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err);
@@ -53,9 +57,9 @@ int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsign
  * Frees zw whatever the result. */
 int sp_zipw_close(sp_zipw *zw, sp_error *err);
 
-/* sp_zipw_close, giving the archive's size and the XXH3-64 of its bytes,
- * hashed as they were written (read back only when the kernel copied some
- * of them). */
+/* sp_zipw_close, giving the archive's size and the XXH3-64 of its bytes:
+ * hashed as they were written when opened with sp_zipw_open_digest, read
+ * back otherwise or when the kernel copied some of them. */
 int sp_zipw_close_digest(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err);
 
 /* Closes and frees without finishing (the caller removes the file). */
