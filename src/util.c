@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -392,14 +393,21 @@ static int copy_file(const char *src, const char *dst, int create, sp_error *err
         return sp_error_set(err, SP_EIO, dst, "cannot write: %s", strerror(e));
     }
     int rc = 0;
-    int use_cfr = 1;
+    /* copy_file_range (a reflink where the file system can); across file
+     * systems, where it may refuse, sendfile (still one copy, in the
+     * kernel); read and write last. Each continues from the positions the
+     * one before left. */
+    enum { COPY_RANGE, SENDFILE, READ_WRITE } how = COPY_RANGE;
     for (;;) {
         ssize_t n;
-        if (use_cfr) {
-            n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+        if (how != READ_WRITE) {
+            n = how == COPY_RANGE ? copy_file_range(in, NULL, out, NULL, 1 << 30, 0)
+                                  : sendfile(out, in, NULL, 1 << 30);
+            if (n < 0 && errno == EINTR)
+                continue;
             if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
                           errno == EOPNOTSUPP)) {
-                use_cfr = 0;
+                how = how == COPY_RANGE ? SENDFILE : READ_WRITE;
                 continue;
             }
             if (n < 0) {

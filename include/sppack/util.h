@@ -78,8 +78,8 @@ void sp_map_close(sp_map *m);
 
 /* Writes all of data to a new file (mode 0644), replacing any. */
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
-/* Copies a file's bytes to a new file (copy_file_range, falling back to
- * read/write). */
+/* Copies a file's bytes to a new file in the kernel (copy_file_range, or
+ * sendfile across file systems), falling back to read/write. */
 int sp_copy_file(const char *src, const char *dst, sp_error *err);
 /* sp_copy_file into dst, which must exist already: no create, so no
  * exclusive lock on its directory (see sp_create_file). */
