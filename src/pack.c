@@ -808,6 +808,13 @@ static uint64_t options_key(const sp_pack_opts *o)
     XXH3_state_t *h = XXH3_createState();
     XXH3_64bits_reset(h);
     hash_str(h, SP_PACK_VERSION);
+    /* This very binary: a rebuild of the same version may pack differently. */
+    struct stat self;
+    if (stat("/proc/self/exe", &self) == 0) {
+        hash_u64(h, (uint64_t)self.st_ino);
+        hash_u64(h, (uint64_t)self.st_size);
+        hash_u64(h, sp_timespec_ns(&self.st_mtim));
+    }
     hash_u64(h, o->page_size);
     hash_u64(h, (uint64_t)o->strict);
     hash_str(h, o->apk_path ? o->apk_path : "");
