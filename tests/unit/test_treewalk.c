@@ -168,6 +168,20 @@ int main(void)
         CHECK_STR(t.files[2].rel, "inside.py");
         CHECK_STR(t.files[3].rel, "os.py");
     }
+    /* Every directory walked, the root first, with its own inode; skipped
+     * and excluded ones (__pycache__, site-packages, tests) are not. */
+    CHECK(t.ndirs == 3);
+    if (t.ndirs == 3) {
+        CHECK_STR(t.dirs[0].rel, "");
+        CHECK_STR(t.dirs[1].rel, "a");
+        CHECK_STR(t.dirs[2].rel, "pkg");
+        struct stat st;
+        char *a = sp_path_join(root, "a");
+        CHECK(stat(a, &st) == 0 && t.dirs[1].ino == (uint64_t)st.st_ino &&
+              t.dirs[1].ctime_ns == sp_timespec_ns(&st.st_ctim));
+        CHECK(stat(root, &st) == 0 && t.dirs[0].ino == (uint64_t)st.st_ino);
+        free(a);
+    }
     sp_tree_release(&t);
 
     /* Links that leave the root, dangle or loop: errors naming the link. */
