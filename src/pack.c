@@ -107,6 +107,7 @@ struct plan {
     VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
     size_t pyc_failed;
     char *pyc_first_failure;
+    const char *state_base; /* where the state files go (see state_base()), or NULL */
     const cJSON *prev;   /* the previous run's state, or NULL */
     cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
 };
@@ -768,8 +769,9 @@ static void add_directory_entries(struct zip_out *z, sp_strv *owned)
  * them (a new machine, a cleared cache) the next run writes every output
  * once; failing to save them costs only that. */
 
-/* The state file of out_dir with this extension (".json", ".inputs"), or NULL. */
-static char *state_path(const char *out_dir, const char *ext)
+/* Where the state files of out_dir go, as a path to add ".json" or
+ * ".inputs" to; NULL when there is no place for them. */
+static char *state_base(const char *out_dir)
 {
     const char *dir = getenv("SP_PACK_STATE_DIR");
     char *owned = NULL;
@@ -786,7 +788,7 @@ static char *state_path(const char *out_dir, const char *ext)
     char *real = sp_realpath_lenient(out_dir);
     char hex[17];
     sp_xxh3_hex(real ? real : out_dir, strlen(real ? real : out_dir), hex);
-    char *path = sp_xasprintf("%s/%s%s", dir, hex, ext);
+    char *path = sp_xasprintf("%s/%s", dir, hex);
     free(real);
     free(owned);
     return path;
@@ -847,10 +849,12 @@ static cJSON *load_json(const char *path)
     return j;
 }
 
-static cJSON *load_state(const char *out_dir)
+static cJSON *load_state(const char *base)
 {
-    char *path = state_path(out_dir, ".json");
-    cJSON *j = path ? load_json(path) : NULL;
+    if (!base)
+        return NULL;
+    char *path = sp_xasprintf("%s.json", base);
+    cJSON *j = load_json(path);
     free(path);
     return j;
 }
@@ -1029,8 +1033,8 @@ static void save_state(struct plan *p, const char *out_dir, const char *key,
     }
     char *text = cJSON_PrintUnformatted(state);
     cJSON_Delete(state);
-    char *path = state_path(out_dir, ".json");
-    if (path) {
+    if (p->state_base) {
+        char *path = sp_xasprintf("%s.json", p->state_base);
         char *dir = sp_xstrndup(path, (size_t)(strrchr(path, '/') - path));
         char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
         if (sp_mkdirs(dir, NULL) != 0 || sp_write_file(tmp, text, strlen(text), NULL) != 0 ||
@@ -1039,8 +1043,8 @@ static void save_state(struct plan *p, const char *out_dir, const char *key,
         prune_states(dir);
         free(tmp);
         free(dir);
+        free(path);
     }
-    free(path);
     free(text);
 }
 
@@ -1553,25 +1557,29 @@ static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_er
     return rc;
 }
 
-static int inputs_unchanged(const sp_pack_opts *o, const char *snapshot, uint64_t key, int jobs)
+static int inputs_unchanged(const sp_pack_opts *o, const char *base, uint64_t key, int jobs)
 {
     const char **paths = sp_xcalloc(o->ninputs ? o->ninputs : 1, sizeof *paths);
     for (size_t i = 0; i < o->ninputs; i++)
         paths[i] = o->inputs[i].path;
+    char *snapshot = sp_xasprintf("%s.inputs", base);
     int same = sp_snapshot_unchanged(snapshot, key, paths, o->ninputs, jobs);
+    free(snapshot);
     free(paths);
     return same;
 }
 
 /* Remembers what the walk saw, for the next run's no-op check; a failure
  * (or inputs changed too recently to be trusted) only costs that run a read. */
-static void save_snapshot(const sp_pack_opts *o, const char *snapshot, uint64_t key,
+static void save_snapshot(const sp_pack_opts *o, const char *base, uint64_t key,
                           const sp_tree *trees, const int *is_dir, uint64_t walk_start)
 {
     sp_snapshot_root *roots = sp_xcalloc(o->ninputs ? o->ninputs : 1, sizeof *roots);
     for (size_t i = 0; i < o->ninputs; i++)
         roots[i] = (sp_snapshot_root){o->inputs[i].path, &trees[i], !is_dir[i]};
+    char *snapshot = sp_xasprintf("%s.inputs", base);
     sp_snapshot_save(snapshot, key, roots, o->ninputs, walk_start);
+    free(snapshot);
     free(roots);
 }
 
@@ -1606,12 +1614,12 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     uint64_t key = options_key(opts);
     char key_hex[17];
     sp_u64_hex(key, key_hex);
-    char *snapshot = state_path(out_dir, ".inputs");
-    cJSON *state = load_state(out_dir);
-    if (snapshot && state && inputs_unchanged(opts, snapshot, key, jobs) &&
+    char *base = state_base(out_dir);
+    cJSON *state = load_state(base);
+    if (state && inputs_unchanged(opts, base, key, jobs) &&
         up_to_date(state, out_dir, opts, key_hex, res)) {
         res->up_to_date = 1;
-        free(snapshot);
+        free(base);
         cJSON_Delete(state);
         return 0;
     }
@@ -1626,6 +1634,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     p.opts = opts;
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
+    p.state_base = base;
     p.prev = state;
     sp_loader *loader = NULL;
     if (rc == 0) {
@@ -1744,15 +1753,15 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         lay.overlaid = NULL;
         rc = write_outputs(&p, &lay, out_dir, manifest, key_hex, err);
     }
-    if (rc == 0 && snapshot)
-        save_snapshot(opts, snapshot, key, trees, is_dir, walk_start);
-    free(snapshot);
+    if (rc == 0 && base)
+        save_snapshot(opts, base, key, trees, is_dir, walk_start);
     for (size_t i = 0; i < opts->ninputs; i++)
         sp_tree_release(&trees[i]);
     sp_loader_free(loader);
     free(trees);
     free(is_dir);
     cJSON_Delete(state);
+    free(base);
 
     sp_pyc_stop(p.pyc);
     cJSON_Delete(lay.overlaid);
