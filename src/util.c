@@ -381,6 +381,40 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err)
     return 0;
 }
 
+ssize_t sp_kernel_copy(int in, off_t *in_off, int out, size_t n)
+{
+    size_t done = 0;
+    int use_sendfile = 0;
+    while (done < n) {
+        /* At most 1 GiB a call: offset plus length must not overflow. */
+        size_t chunk = n - done < ((size_t)1 << 30) ? n - done : (size_t)1 << 30;
+        ssize_t c;
+        if (use_sendfile) {
+            c = sendfile(out, in, in_off, chunk);
+        } else {
+            loff_t at = (loff_t)*in_off;
+            c = copy_file_range(in, &at, out, NULL, chunk, 0);
+            if (c > 0)
+                *in_off = (off_t)at;
+        }
+        if (c < 0 && errno == EINTR)
+            continue;
+        if (c < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                      errno == EOPNOTSUPP)) {
+            if (use_sendfile)
+                break; /* neither way here: the caller copies the rest */
+            use_sendfile = 1;
+            continue;
+        }
+        if (c < 0)
+            return -1;
+        if (c == 0)
+            break; /* the end of in */
+        done += (size_t)c;
+    }
+    return (ssize_t)done;
+}
+
 static int copy_file(const char *src, const char *dst, int create, sp_error *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -393,33 +427,15 @@ static int copy_file(const char *src, const char *dst, int create, sp_error *err
         return sp_error_set(err, SP_EIO, dst, "cannot write: %s", strerror(e));
     }
     int rc = 0;
-    /* copy_file_range (a reflink where the file system can); across file
-     * systems, where it may refuse, sendfile (still one copy, in the
-     * kernel); read and write last. Each continues from the positions the
-     * one before left. */
-    enum { COPY_RANGE, SENDFILE, READ_WRITE } how = COPY_RANGE;
-    for (;;) {
-        ssize_t n;
-        if (how != READ_WRITE) {
-            n = how == COPY_RANGE ? copy_file_range(in, NULL, out, NULL, 1 << 30, 0)
-                                  : sendfile(out, in, NULL, 1 << 30);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                          errno == EOPNOTSUPP)) {
-                how = how == COPY_RANGE ? SENDFILE : READ_WRITE;
-                continue;
-            }
-            if (n < 0) {
-                rc = sp_error_set(err, SP_EIO, dst, "cannot copy from %s: %s", src, strerror(errno));
-                break;
-            }
-            if (n == 0)
-                break;
-            continue;
-        }
+    /* In the kernel as far as it goes; read and write whatever is left. */
+    off_t at = 0;
+    if (sp_kernel_copy(in, &at, out, SIZE_MAX) < 0)
+        rc = sp_error_set(err, SP_EIO, dst, "cannot copy from %s: %s", src, strerror(errno));
+    else if (lseek(in, at, SEEK_SET) < 0)
+        rc = sp_error_set(err, SP_EIO, src, "cannot read: %s", strerror(errno));
+    while (rc == 0) {
         char buf[1 << 16];
-        n = read(in, buf, sizeof buf);
+        ssize_t n = read(in, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <time.h>
 #include <xxhash.h>
 #include <zlib.h>
@@ -119,8 +118,8 @@ static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
     return 0;
 }
 
-/* Large entry data from a file: copied by the kernel (copy_file_range,
- * a reflink where the file system can), not through our buffers. */
+/* Large entry data from a file: copied by the kernel (sp_kernel_copy), not
+ * through our buffers, as far as the file systems allow. */
 static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, size_t n,
                         sp_error *err)
 {
@@ -130,43 +129,18 @@ static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, 
         zw->failed = 1;
         return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
     }
-    int out = fileno(zw->f);
-    zw->kernel_copied = 1;
-    loff_t in_off = (loff_t)offset;
-    size_t left = n;
-    int use_sendfile = 0;
-    while (left) {
-        /* Across file systems copy_file_range may refuse: sendfile still
-         * copies in the kernel, one copy fewer than reading and writing. */
-        ssize_t c = use_sendfile ? sendfile(out, fd, &in_off, left)
-                                 : copy_file_range(fd, &in_off, out, NULL, left, 0);
-        if (c < 0 && errno == EINTR)
-            continue;
-        if (c < 0 && !use_sendfile && left == n) {
-            use_sendfile = 1;
-            continue;
-        }
-        if (c <= 0) {
-            /* Not supported here: finish with ordinary writes. */
-            size_t done = n - left;
-            if (fseeko(zw->f, 0, SEEK_END) != 0)
-                break;
-            zw->off += done;
-            return write_bytes(zw, (const unsigned char *)data + done, left, err);
-        }
-        left -= (size_t)c;
-    }
-    if (left) {
-        zw->failed = 1;
-        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
-    }
+    off_t in_off = (off_t)offset;
+    ssize_t copied = sp_kernel_copy(fd, &in_off, fileno(zw->f), n);
     /* The FILE's position follows the descriptor's after a seek. */
-    if (fseeko(zw->f, 0, SEEK_END) != 0) {
+    if (copied < 0 || fseeko(zw->f, 0, SEEK_END) != 0) {
         zw->failed = 1;
         return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
     }
-    zw->off += n;
-    return 0;
+    if (copied > 0)
+        zw->kernel_copied = 1;
+    zw->off += (uint64_t)copied;
+    /* Whatever the kernel could not copy here goes through our buffer. */
+    return write_bytes(zw, (const unsigned char *)data + copied, n - (size_t)copied, err);
 }
 
 static int name_is_ascii(const char *name)

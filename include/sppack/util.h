@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "sppack/error.h"
@@ -78,8 +79,15 @@ void sp_map_close(sp_map *m);
 
 /* Writes all of data to a new file (mode 0644), replacing any. */
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
-/* Copies a file's bytes to a new file in the kernel (copy_file_range, or
- * sendfile across file systems), falling back to read/write. */
+/* Copies up to n bytes from in, at *in_off (advanced), to out at its file
+ * position, in the kernel: copy_file_range (a reflink where the file system
+ * can), else sendfile (across file systems, where copy_file_range refuses).
+ * Stops early at the end of in, or where neither way works here (the
+ * caller copies the rest itself). Returns the bytes copied, or -1 with
+ * errno on a real error. */
+ssize_t sp_kernel_copy(int in, off_t *in_off, int out, size_t n);
+/* Copies a file's bytes to a new file (sp_kernel_copy, then read/write for
+ * anything left). */
 int sp_copy_file(const char *src, const char *dst, sp_error *err);
 /* sp_copy_file into dst, which must exist already: no create, so no
  * exclusive lock on its directory (see sp_create_file). */
