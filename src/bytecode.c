@@ -191,12 +191,8 @@ int sp_pyc_compile(sp_pyc *c, const char *name, const void *source, size_t n, sp
     out->data[out->len] = '\0';
     if (reply[0] == 0) {
         c->compiled++;
-        if (cached) { /* atomically, so a concurrent run never reads half a file */
-            char *tmp = sp_xasprintf("%s.%ld.tmp", cached, (long)getpid());
-            if (sp_write_file(tmp, out->data, out->len, NULL) != 0 || rename(tmp, cached) != 0)
-                unlink(tmp);
-            free(tmp);
-        }
+        if (cached) /* a concurrent run never reads half a file */
+            sp_write_file_atomic(cached, out->data, out->len, NULL);
     }
     free(cached);
     return reply[0] == 0 ? 0 : 1;

@@ -1036,12 +1036,9 @@ static void save_state(struct plan *p, const char *out_dir, const char *key,
     if (p->state_base) {
         char *path = sp_xasprintf("%s.json", p->state_base);
         char *dir = sp_xstrndup(path, (size_t)(strrchr(path, '/') - path));
-        char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
-        if (sp_mkdirs(dir, NULL) != 0 || sp_write_file(tmp, text, strlen(text), NULL) != 0 ||
-            rename(tmp, path) != 0)
-            unlink(tmp);
+        if (sp_mkdirs(dir, NULL) == 0)
+            sp_write_file_atomic(path, text, strlen(text), NULL);
         prune_states(dir);
-        free(tmp);
         free(dir);
         free(path);
     }

@@ -117,12 +117,8 @@ int sp_snapshot_save(const char *path, uint64_t key, const sp_snapshot_root *roo
         h.checksum = XXH3_64bits(head.data, head.len);
         memcpy(head.data + offsetof(struct snap_header, checksum), &h.checksum,
                sizeof h.checksum);
-        char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
-        if (sp_write_file(tmp, head.data, head.len, NULL) != 0 || rename(tmp, path) != 0) {
-            unlink(tmp);
+        if (sp_write_file_atomic(path, head.data, head.len, NULL) != 0)
             rc = -1;
-        }
-        free(tmp);
     }
     if (rc != 0)
         unlink(path);

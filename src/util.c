@@ -415,6 +415,18 @@ ssize_t sp_kernel_copy(int in, off_t *in_off, int out, size_t n)
     return (ssize_t)done;
 }
 
+int sp_write_file_atomic(const char *path, const void *data, size_t n, sp_error *err)
+{
+    char *tmp = sp_xasprintf("%s.%ld.tmp", path, (long)getpid());
+    int rc = sp_write_file(tmp, data, n, err);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 static int copy_file(const char *src, const char *dst, int create, sp_error *err)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);

@@ -79,6 +79,9 @@ void sp_map_close(sp_map *m);
 
 /* Writes all of data to a new file (mode 0644), replacing any. */
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
+/* sp_write_file through a temporary name beside path and a rename, so that
+ * a concurrent reader never sees half a file; nothing is left on failure. */
+int sp_write_file_atomic(const char *path, const void *data, size_t n, sp_error *err);
 /* Copies up to n bytes from in, at *in_off (advanced), to out at its file
  * position, in the kernel: copy_file_range (a reflink where the file system
  * can), else sendfile (across file systems, where copy_file_range refuses).
