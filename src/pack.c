@@ -107,6 +107,7 @@ struct plan {
     VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
     size_t pyc_failed;
     char *pyc_first_failure;
+    int jobs;               /* threads for walking, reading and writing */
     const char *state_base; /* where the state files go (see state_base()), or NULL */
     const cJSON *prev;   /* the previous run's state, or NULL */
     cJSON *next_outputs; /* this run's: rel -> {recipe, size, xxh3[, entries]} */
@@ -1340,7 +1341,7 @@ static int write_outputs(struct plan *p, struct layout *lay, const char *out_dir
     sp_strv_init(&dirnames);
     int rc = plan_outputs(&od, p, lay, &outs, &dirnames, err);
     if (rc == 0)
-        rc = write_staged(&outs, p->opts->jobs > 0 ? p->opts->jobs : online_cpus(), err);
+        rc = write_staged(&outs, p->jobs, err);
     cJSON *outputs = cJSON_AddArrayToObject(manifest, "outputs");
     for (size_t i = 0; i < outs.n && rc == 0; i++) {
         struct output *o = &outs.v[i];
@@ -1508,9 +1509,10 @@ static int start_bytecode(struct plan *p, sp_error *err)
     return 0;
 }
 
-/* Lists every input: the directory trees all at once, on every core. The
- * first input in argument order with a problem is the error. */
-static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_error *err)
+/* Lists every input: the directory trees all at once, on `jobs` threads.
+ * The first input in argument order with a problem is the error. */
+static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_dir,
+                       sp_error *err)
 {
     sp_walk_root *roots = sp_xcalloc(o->ninputs, sizeof *roots);
     sp_error *errs = sp_xcalloc(o->ninputs, sizeof *errs);
@@ -1534,7 +1536,7 @@ static int walk_inputs(const sp_pack_opts *o, sp_tree *trees, int *is_dir, sp_er
         }
         which[n++] = i;
     }
-    sp_tree_walk_many(roots, n, o->jobs > 0 ? o->jobs : online_cpus());
+    sp_tree_walk_many(roots, n, jobs);
     for (size_t k = 0; k < n; k++)
         if (roots[k].rc != 0) {
             rcs[which[k]] = -1;
@@ -1624,13 +1626,14 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     uint64_t walk_start = sp_snapshot_clock_ns();
     sp_tree *trees = sp_xcalloc(opts->ninputs, sizeof *trees);
     int *is_dir = sp_xcalloc(opts->ninputs, sizeof *is_dir);
-    int rc = walk_inputs(opts, trees, is_dir, err);
+    int rc = walk_inputs(opts, jobs, trees, is_dir, err);
 
     struct plan p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
     p.warnings = &res->warnings;
     p.stats = sp_xcalloc(opts->ninputs, sizeof *p.stats);
+    p.jobs = jobs;
     p.state_base = base;
     p.prev = state;
     sp_loader *loader = NULL;
