@@ -67,7 +67,7 @@ static void add_entries(struct builder *b, const sp_tree_file *v, size_t n, int 
             b->recent = 1;
         struct snap_entry e = {
             .ino = v[i].ino,
-            .size = kind == SNAP_DIR ? 0 : v[i].size,
+            .size = v[i].size, /* 0 for a directory (sp_tree) */
             .mtime_ns = v[i].mtime_ns,
             .ctime_ns = v[i].ctime_ns,
             .rel = add_string(b, as_root ? "" : v[i].rel),
