@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,12 +525,73 @@ uint64_t sp_timespec_ns(const struct timespec *t)
     return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
 }
 
+struct sp_thread_boot {
+    void *(*fn)(void *);
+    void *arg;
+    const cpu_set_t *allowed; /* the mask to take back once started, or NULL */
+};
+
+struct sp_thread_boots {
+    struct sp_thread_boot v[SP_MAX_THREADS];
+    cpu_set_t allowed;
+};
+
+static void *boot_thread(void *p)
+{
+    struct sp_thread_boot *b = p;
+    if (b->allowed)
+        sched_setaffinity(0, sizeof *b->allowed, b->allowed);
+    return b->fn(b->arg);
+}
+
+/* The allowed CPU at or after position `from` (cyclically) that is not
+ * `self`, or -1 when there is none. */
+static int other_cpu(const cpu_set_t *allowed, int self, int from)
+{
+    for (int k = 0; k < CPU_SETSIZE; k++) {
+        int c = (from + k) % CPU_SETSIZE;
+        if (c != self && CPU_ISSET(c, allowed))
+            return c;
+    }
+    return -1;
+}
+
 void sp_threads_start(sp_threads *t, void *(*fn)(void *), void *const *args, int n)
 {
     t->n = 0;
-    for (int i = 0; i < n && i < SP_MAX_THREADS; i++)
-        if (pthread_create(&t->ids[t->n], NULL, fn, args[i]) == 0)
+    t->boots = NULL;
+    if (n <= 0)
+        return;
+    struct sp_thread_boots *boots = sp_xcalloc(1, sizeof *boots);
+    t->boots = boots;
+    int self = sched_getcpu();
+    int spread = self >= 0 && sched_getaffinity(0, sizeof boots->allowed, &boots->allowed) == 0;
+    int next = self + 1;
+    for (int i = 0; i < n && i < SP_MAX_THREADS; i++) {
+        struct sp_thread_boot *b = &boots->v[t->n];
+        *b = (struct sp_thread_boot){fn, args[i], NULL};
+        pthread_attr_t attr;
+        int have_attr = pthread_attr_init(&attr) == 0;
+        int cpu = spread && have_attr ? other_cpu(&boots->allowed, self, next) : -1;
+        if (cpu >= 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            if (pthread_attr_setaffinity_np(&attr, sizeof one, &one) == 0) {
+                b->allowed = &boots->allowed;
+                next = cpu + 1;
+            }
+        }
+        int rc = pthread_create(&t->ids[t->n], have_attr ? &attr : NULL, boot_thread, b);
+        if (rc != 0 && b->allowed) { /* that CPU went away: start anywhere */
+            b->allowed = NULL;
+            rc = pthread_create(&t->ids[t->n], NULL, boot_thread, b);
+        }
+        if (rc == 0)
             t->n++;
+        if (have_attr)
+            pthread_attr_destroy(&attr);
+    }
 }
 
 void sp_threads_join(sp_threads *t)
@@ -537,4 +599,6 @@ void sp_threads_join(sp_threads *t)
     for (int i = 0; i < t->n; i++)
         pthread_join(t->ids[i], NULL);
     t->n = 0;
+    free(t->boots);
+    t->boots = NULL;
 }

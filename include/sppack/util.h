@@ -113,13 +113,18 @@ void sp_u64_hex(uint64_t v, char out[17]);
 /* Helper threads for work shared through a queue: the caller works too, so
  * a thread that cannot be started only means fewer hands. */
 #define SP_MAX_THREADS 8
+struct sp_thread_boots;
 typedef struct sp_threads {
     pthread_t ids[SP_MAX_THREADS];
     int n;
+    struct sp_thread_boots *boots; /* how each thread starts (util.c) */
 } sp_threads;
 
 /* Starts fn(args[i]) for i in 0..n-1 (at most SP_MAX_THREADS), each on a
- * thread of its own; args[i] may repeat. */
+ * thread of its own; args[i] may repeat. Each thread starts on a CPU other
+ * than the caller's where one is allowed, then may run on any allowed CPU:
+ * left alone, Linux often starts a new thread on its parent's CPU and moves
+ * it only at a later balancing tick, milliseconds away. */
 void sp_threads_start(sp_threads *t, void *(*fn)(void *), void *const *args, int n);
 /* Waits for every thread started. */
 void sp_threads_join(sp_threads *t);
