@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zip.h>
 
 #include "commands.h"
 #include "sppack/treewalk.h"
@@ -43,24 +42,19 @@ static int abi_of(struct listing *l, const char *abi, size_t n)
 /* Markers in a stored Python zip, or -1 when it cannot be read in place. */
 static long count_markers(const unsigned char *data, size_t size)
 {
-    zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(data, size, 0, &ze);
-    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
-    zip_error_fini(&ze);
-    if (!z) {
-        if (src)
-            zip_source_free(src);
+    sp_zip z;
+    memset(&z, 0, sizeof z);
+    sp_error err;
+    if (sp_zip_open_buffer(&z, data, size, "", NULL, NULL, &err) != 0) {
+        sp_zip_close(&z);
         return -1;
     }
     long n = 0;
-    zip_int64_t count = zip_get_num_entries(z, 0);
-    for (zip_int64_t i = 0; i < count; i++) {
-        const char *name = zip_get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
-        size_t len = name ? strlen(name) : 0;
-        n += len > 6 && !strcmp(name + len - 6, ".soref");
+    for (size_t i = 0; i < z.n; i++) {
+        size_t len = strlen(z.entries[i].name);
+        n += len > 6 && !strcmp(z.entries[i].name + len - 6, ".soref");
     }
-    zip_discard(z);
+    sp_zip_close(&z);
     return n;
 }
 
