@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "sppack/libzip_load.h"
 #include "sppack/report.h"
 #include "sppack/util.h"
 #include "sppack/verify.h"
@@ -83,6 +84,12 @@ int cmd_verify(int argc, char **argv)
     }
     if (rc == 0 && npaths == 0)
         rc = sp_report_error(SP_EUSAGE, "verify: give at least one APK, bundle, zip or directory");
+    if (rc == 0) { /* no libzip: no path can be checked, so say it once */
+        sp_error err;
+        sp_error_init(&err);
+        if (!sp_libzip_load(&err))
+            rc = sp_report_error(err.status, err.msg);
+    }
     int unreadable = 0; /* the worst status of a path that could not be checked */
     for (int i = 0; i < npaths && rc == 0; i++) {
         sp_error err;

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zip.h>
 
 #include "sppack/abi.h"
 #include "sppack/elfinspect.h"
+#include "sppack/libzip_load.h"
 #include "sppack/mangle.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipreader.h"
@@ -44,6 +44,7 @@ struct marker {
 
 struct ctx {
     const sp_verify_opts *o;
+    const sp_libzip *lz;     /* the second reader of Python zips and --deep */
     sp_report *r;
     sp_report_file *f;
     struct item *items;
@@ -345,39 +346,39 @@ static void zip_layer(struct ctx *c, const sp_zip *z, const char *prefix, int al
 static void deep_check(struct ctx *c, const unsigned char *data, size_t size, const char *prefix)
 {
     zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(data, size, 0, &ze);
-    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
+    c->lz->error_init(&ze);
+    zip_source_t *src = c->lz->source_buffer_create(data, size, 0, &ze);
+    zip_t *z = src ? c->lz->open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!z) {
         sp_report_add(c->r, c->f, "Z003", *prefix ? prefix : NULL, NULL,
-                      "libzip's consistency check fails: %s", zip_error_strerror(&ze));
+                      "libzip's consistency check fails: %s", c->lz->error_strerror(&ze));
         if (src)
-            zip_source_free(src);
-        zip_error_fini(&ze);
+            c->lz->source_free(src);
+        c->lz->error_fini(&ze);
         return;
     }
-    zip_int64_t n = zip_get_num_entries(z, 0);
+    zip_int64_t n = c->lz->get_num_entries(z, 0);
     char *buf = sp_xmalloc(1 << 16);
     for (zip_int64_t i = 0; i < n; i++) {
-        zip_file_t *zf = zip_fopen_index(z, (zip_uint64_t)i, 0);
-        const char *name = zip_get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
+        zip_file_t *zf = c->lz->fopen_index(z, (zip_uint64_t)i, 0);
+        const char *name = c->lz->get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
         char *label = sp_xasprintf("%s%s", prefix, name ? name : "?");
         zip_int64_t got = 0;
         if (zf) {
-            while ((got = zip_fread(zf, buf, 1 << 16)) > 0)
+            while ((got = c->lz->fread(zf, buf, 1 << 16)) > 0)
                 ;
         }
-        zip_error_t *fe = zf ? zip_file_get_error(zf) : zip_get_error(z);
+        zip_error_t *fe = zf ? c->lz->file_get_error(zf) : c->lz->get_error(z);
         if (!zf || got < 0)
-            sp_report_add(c->r, c->f, zip_error_code_zip(fe) == ZIP_ER_CRC ? "Z007" : "Z003",
-                          label, NULL, "cannot be read back: %s", zip_error_strerror(fe));
+            sp_report_add(c->r, c->f, c->lz->error_code_zip(fe) == ZIP_ER_CRC ? "Z007" : "Z003",
+                          label, NULL, "cannot be read back: %s", c->lz->error_strerror(fe));
         if (zf)
-            zip_fclose(zf);
+            c->lz->fclose(zf);
         free(label);
     }
     free(buf);
-    zip_discard(z);
-    zip_error_fini(&ze);
+    c->lz->discard(z);
+    c->lz->error_fini(&ze);
 }
 
 /* ---- native libraries ---------------------------------------------------------------------- */
@@ -579,25 +580,25 @@ static void python_zip(struct ctx *c, const struct item *it)
     if (!d)
         return;
     zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *src = zip_source_buffer_create(d, n, 0, &ze);
-    zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    c->lz->error_init(&ze);
+    zip_source_t *src = c->lz->source_buffer_create(d, n, 0, &ze);
+    zip_t *z = src ? c->lz->open_from_source(src, ZIP_RDONLY, &ze) : NULL;
     if (!z) {
         sp_report_add(c->r, c->f, "Z001", it->label, NULL, "not a zip libzip can open: %s",
-                      zip_error_strerror(&ze));
+                      c->lz->error_strerror(&ze));
         if (src)
-            zip_source_free(src);
-        zip_error_fini(&ze);
+            c->lz->source_free(src);
+        c->lz->error_fini(&ze);
         return;
     }
-    zip_int64_t count = zip_get_num_entries(z, 0);
+    zip_int64_t count = c->lz->get_num_entries(z, 0);
     sp_strv names;
     sp_strv_init(&names);
     size_t compressed = 0;
     int has_bootstrap = 0;
     for (zip_int64_t i = 0; i < count; i++) {
         zip_stat_t st;
-        if (zip_stat_index(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) != 0 ||
+        if (c->lz->stat_index(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) != 0 ||
             !(st.valid & ZIP_STAT_NAME))
             continue;
         sp_strv_push(&names, st.name);
@@ -610,11 +611,11 @@ static void python_zip(struct ctx *c, const struct item *it)
             char content[MARKER_MAX];
             zip_int64_t got = -1;
             zip_file_t *zf = (st.valid & ZIP_STAT_SIZE) && st.size < MARKER_MAX
-                                 ? zip_fopen_index(z, (zip_uint64_t)i, 0)
+                                 ? c->lz->fopen_index(z, (zip_uint64_t)i, 0)
                                  : NULL;
             if (zf) {
-                got = zip_fread(zf, content, sizeof content - 1);
-                zip_fclose(zf);
+                got = c->lz->fread(zf, content, sizeof content - 1);
+                c->lz->fclose(zf);
             }
             char *label = sp_xasprintf("%s!/%s", it->label, st.name);
             if (got < 0)
@@ -651,8 +652,8 @@ static void python_zip(struct ctx *c, const struct item *it)
                       "%zu directory entries missing, such as %s", missing.n, missing.v[0]);
     sp_strv_release(&missing);
     sp_strv_release(&names);
-    zip_discard(z);
-    zip_error_fini(&ze);
+    c->lz->discard(z);
+    c->lz->error_fini(&ze);
 }
 
 static void python_layer(struct ctx *c)
@@ -753,23 +754,25 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-void sp_verify_buffer(unsigned char *data, size_t size, const char *label,
-                      const sp_verify_opts *o, sp_report *report)
+int sp_verify_buffer(unsigned char *data, size_t size, const char *label,
+                     const sp_verify_opts *o, sp_report *report, sp_error *err)
 {
     struct ctx c;
     memset(&c, 0, sizeof c);
     c.o = o;
+    if (!(c.lz = sp_libzip_load(err)))
+        return -1;
     c.r = report;
     c.f = sp_report_add_file(report, label);
     c.issue_prefix = "";
     sp_zip z;
     memset(&z, 0, sizeof z);
-    sp_error err;
-    if (sp_zip_open_buffer(&z, data, size, label, issue, &c, &err) != 0) {
-        const char *msg = strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg;
+    sp_error zerr;
+    if (sp_zip_open_buffer(&z, data, size, label, issue, &c, &zerr) != 0) {
+        const char *msg = strchr(zerr.msg, ':') ? strchr(zerr.msg, ':') + 2 : zerr.msg;
         sp_report_add(report, c.f, z.fatal_id ? z.fatal_id : "Z001", NULL, NULL, "%s", msg);
         sp_zip_close(&z);
-        return;
+        return 0;
     }
     int bundle = sp_zip_find(&z, "BundleConfig.pb") != NULL;
     int apks = 0;
@@ -793,19 +796,19 @@ void sp_verify_buffer(unsigned char *data, size_t size, const char *label,
             if (max > NESTED_MAX)
                 max = NESTED_MAX;
             char *prefix = sp_xasprintf("%s!/", e->name);
-            if (sp_zip_read_entry(&z, e, max, b, &err) != 0) {
-                sp_report_add(report, c.f, "Z001", e->name, NULL, "cannot be read: %s", err.msg);
+            if (sp_zip_read_entry(&z, e, max, b, &zerr) != 0) {
+                sp_report_add(report, c.f, "Z001", e->name, NULL, "cannot be read: %s", zerr.msg);
                 free(prefix);
                 continue;
             }
             sp_zip *inner = sp_xcalloc(1, sizeof *inner);
             c.issue_prefix = prefix;
             int rc = sp_zip_open_buffer(inner, (unsigned char *)b->data, b->len, e->name, issue,
-                                        &c, &err);
+                                        &c, &zerr);
             c.issue_prefix = "";
             if (rc != 0) {
                 sp_report_add(report, c.f, inner->fatal_id ? inner->fatal_id : "Z001", e->name,
-                              NULL, "%s", err.msg);
+                              NULL, "%s", zerr.msg);
                 sp_zip_close(inner);
                 free(inner);
                 free(prefix);
@@ -827,6 +830,7 @@ void sp_verify_buffer(unsigned char *data, size_t size, const char *label,
     check_items(&c);
     ctx_release(&c);
     sp_zip_close(&z);
+    return 0;
 }
 
 static int verify_dir(const char *path, const sp_verify_opts *o, sp_report *report,
@@ -836,6 +840,8 @@ static int verify_dir(const char *path, const sp_verify_opts *o, sp_report *repo
     memset(&c, 0, sizeof c);
     c.o = o;
     c.r = report;
+    if (!(c.lz = sp_libzip_load(err)))
+        return -1;
     c.f = sp_report_add_file(report, path);
     c.f->kind = "dir";
     c.issue_prefix = "";
@@ -883,7 +889,7 @@ int sp_verify_path(const char *path, const sp_verify_opts *o, sp_report *report,
     if (sp_map_open(&m, path, err) != 0)
         return -1;
     static unsigned char empty[1];
-    sp_verify_buffer(m.data ? m.data : empty, m.size, path, o, report);
+    int rc = sp_verify_buffer(m.data ? m.data : empty, m.size, path, o, report, err);
     sp_map_close(&m);
-    return 0;
+    return rc;
 }
