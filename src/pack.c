@@ -890,8 +890,10 @@ static int file_matches(const char *path, const cJSON *rec)
            !strcmp(jstr(rec, "mtime_ns"), mtime);
 }
 
-static int up_to_date(const cJSON *state, const char *out_dir, const sp_pack_opts *o,
-                      const char *key, sp_pack_result *res)
+/* 1 when the state is of a run with these options and every output it
+ * records (and the APK) still has the size and mtime it had then. */
+static int outputs_untouched(const cJSON *state, const char *out_dir, const sp_pack_opts *o,
+                             const char *key)
 {
     if (!state || strcmp(jstr(state, "options"), key) != 0)
         return 0;
@@ -911,18 +913,27 @@ static int up_to_date(const cJSON *state, const char *out_dir, const sp_pack_opt
         if (strcmp(jstr(apk, "path"), o->apk_path) != 0 || !file_matches(o->apk_path, apk))
             return 0;
     }
+    return 1;
+}
+
+/* The result of a run that writes nothing: the manifest as it is (unless
+ * the caller does not need it) and the warnings of the run that wrote the
+ * outputs. -1, with res untouched, when the manifest cannot be read. */
+static int reuse_result(const cJSON *state, const char *out_dir, const sp_pack_opts *o,
+                        sp_pack_result *res)
+{
     if (!o->manifest_optional) {
         char *mpath = sp_path_join(out_dir, SP_MANIFEST_NAME);
         res->manifest = load_json(mpath);
         free(mpath);
         if (!res->manifest)
-            return 0;
+            return -1;
     }
     const cJSON *w;
     cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(state, "warnings"))
         if (cJSON_IsString(w))
             sp_strv_push(&res->warnings, w->valuestring);
-    return 1;
+    return 0;
 }
 
 /* The previous record of rel when its recipe is the same and the file is
@@ -1556,16 +1567,19 @@ static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_
     return rc;
 }
 
-static int inputs_unchanged(const sp_pack_opts *o, const char *base, uint64_t key, int jobs)
+/* Starts checking the inputs against the last run's snapshot (NULL when
+ * there is none to check against); see sp_snapshot_check_finish(). */
+static sp_snapshot_check *start_input_check(const sp_pack_opts *o, const char *base,
+                                            uint64_t key, int jobs)
 {
     const char **paths = sp_xcalloc(o->ninputs ? o->ninputs : 1, sizeof *paths);
     for (size_t i = 0; i < o->ninputs; i++)
         paths[i] = o->inputs[i].path;
     char *snapshot = sp_xasprintf("%s.inputs", base);
-    int same = sp_snapshot_unchanged(snapshot, key, paths, o->ninputs, jobs);
+    sp_snapshot_check *check = sp_snapshot_check_start(snapshot, key, paths, o->ninputs, jobs);
     free(snapshot);
     free(paths);
-    return same;
+    return check;
 }
 
 /* Remembers what the walk saw, for the next run's no-op check; a failure
@@ -1614,9 +1628,13 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     char key_hex[17];
     sp_u64_hex(key, key_hex);
     char *base = state_base(out_dir);
+    /* Helpers stat the inputs while this thread reads the state and stats
+     * the outputs, then joins them. */
+    sp_snapshot_check *inputs = base ? start_input_check(opts, base, key, jobs) : NULL;
     cJSON *state = load_state(base);
-    if (state && inputs_unchanged(opts, base, key, jobs) &&
-        up_to_date(state, out_dir, opts, key_hex, res)) {
+    int untouched = outputs_untouched(state, out_dir, opts, key_hex);
+    if (sp_snapshot_check_finish(inputs, untouched) &&
+        reuse_result(state, out_dir, opts, res) == 0) {
         res->up_to_date = 1;
         free(base);
         cJSON_Delete(state);

@@ -188,13 +188,16 @@ static int entry_unchanged(const struct snap_entry *e, const struct stat *st)
 }
 
 /* The entries are checked in chunks, claimed by whichever thread is free,
- * so a helper that could not be started only means fewer hands. */
+ * so a helper that could not be started only means fewer hands, and a
+ * caller that joins late takes what is left. */
 #define CHUNK 256
 
-struct check {
-    const struct snap *s;
+struct sp_snapshot_check {
+    sp_map map;
+    struct snap s;
     uint64_t next; /* first entry of the next chunk, claimed atomically */
-    int changed;   /* set by whoever sees a difference first */
+    int changed;   /* set by whoever sees a difference first, or to stop */
+    sp_threads helpers;
 };
 
 /* 0 when entries [from, to) are unchanged. */
@@ -226,13 +229,13 @@ static int check_chunk(const struct snap *s, uint64_t from, uint64_t to)
 
 static void *check_thread(void *arg)
 {
-    struct check *c = arg;
-    uint64_t total = c->s->h->nentries;
+    struct sp_snapshot_check *c = arg;
+    uint64_t total = c->s.h->nentries;
     while (!__atomic_load_n(&c->changed, __ATOMIC_RELAXED)) {
         uint64_t from = __atomic_fetch_add(&c->next, CHUNK, __ATOMIC_RELAXED);
         if (from >= total)
             break;
-        if (check_chunk(c->s, from, from + CHUNK < total ? from + CHUNK : total) != 0)
+        if (check_chunk(&c->s, from, from + CHUNK < total ? from + CHUNK : total) != 0)
             __atomic_store_n(&c->changed, 1, __ATOMIC_RELAXED);
     }
     return NULL;
@@ -241,35 +244,53 @@ static void *check_thread(void *arg)
 /* Entries each thread stats at least: fewer are not worth a thread. */
 #define ENTRIES_PER_THREAD 1024
 
+sp_snapshot_check *sp_snapshot_check_start(const char *path, uint64_t key,
+                                           const char *const *roots, size_t n, int jobs)
+{
+    sp_snapshot_check *c = sp_xcalloc(1, sizeof *c);
+    if (sp_map_open(&c->map, path, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    int ok = parse(c->map.data, c->map.size, key, &c->s) == 0 && c->s.h->nroots == n;
+    for (size_t r = 0; ok && r < n; r++)
+        ok = strcmp(c->s.strings + c->s.roots[r].path, roots[r]) == 0;
+    if (!ok) {
+        sp_map_close(&c->map);
+        free(c);
+        return NULL;
+    }
+    uint64_t most = 1 + c->s.h->nentries / ENTRIES_PER_THREAD;
+    if (jobs < 1)
+        jobs = 1;
+    if (jobs > SP_MAX_THREADS)
+        jobs = SP_MAX_THREADS;
+    if ((uint64_t)jobs > most)
+        jobs = (int)most;
+    void *args[SP_MAX_THREADS];
+    for (int t = 0; t < jobs; t++)
+        args[t] = c;
+    sp_threads_start(&c->helpers, check_thread, args, jobs - 1);
+    return c;
+}
+
+int sp_snapshot_check_finish(sp_snapshot_check *c, int help)
+{
+    if (!c)
+        return 0;
+    if (help)
+        check_thread(c);
+    else
+        __atomic_store_n(&c->changed, 1, __ATOMIC_RELAXED);
+    sp_threads_join(&c->helpers);
+    int unchanged = help && !c->changed;
+    sp_map_close(&c->map);
+    free(c);
+    return unchanged;
+}
+
 int sp_snapshot_unchanged(const char *path, uint64_t key, const char *const *roots, size_t n,
                           int jobs)
 {
-    sp_map m;
-    if (sp_map_open(&m, path, NULL) != 0)
-        return 0;
-    struct snap s;
-    int ok = parse(m.data, m.size, key, &s) == 0 && s.h->nroots == n;
-    for (size_t r = 0; ok && r < n; r++)
-        ok = strcmp(s.strings + s.roots[r].path, roots[r]) == 0;
-    if (ok) {
-        uint64_t total = s.h->nentries;
-        uint64_t most = 1 + total / ENTRIES_PER_THREAD;
-        if (jobs < 1)
-            jobs = 1;
-        if (jobs > SP_MAX_THREADS)
-            jobs = SP_MAX_THREADS;
-        if ((uint64_t)jobs > most)
-            jobs = (int)most;
-        struct check c = {&s, 0, 0};
-        void *args[SP_MAX_THREADS];
-        for (int t = 0; t < jobs; t++)
-            args[t] = &c;
-        sp_threads helpers;
-        sp_threads_start(&helpers, check_thread, args, jobs - 1);
-        check_thread(&c);
-        sp_threads_join(&helpers);
-        ok = !c.changed;
-    }
-    sp_map_close(&m);
-    return ok;
+    return sp_snapshot_check_finish(sp_snapshot_check_start(path, key, roots, n, jobs), 1);
 }

@@ -306,6 +306,25 @@ int main(void)
     put("d00/another.py", "");
     CHECK(unchanged(4) == 0);
 
+    /* In two halves: the caller may join late, or call the helpers off. */
+    CHECK(save(3) == 0);
+    const char *one_root[] = {root};
+    for (int jobs = 1; jobs <= 4; jobs++) {
+        sp_snapshot_check *c = sp_snapshot_check_start(snap, 42, one_root, 1, jobs);
+        CHECK(c != NULL);
+        next_tick(); /* the helpers may well have finished by now */
+        CHECK(sp_snapshot_check_finish(c, 1) == 1);
+        c = sp_snapshot_check_start(snap, 42, one_root, 1, jobs);
+        CHECK(sp_snapshot_check_finish(c, 0) == 0);
+    }
+    CHECK(sp_snapshot_check_start(snap, 43, one_root, 1, 4) == NULL);
+    CHECK(sp_snapshot_check_finish(NULL, 1) == 0);
+    next_tick();
+    put("d00/another.py", "y = 2\n");
+    sp_snapshot_check *late = sp_snapshot_check_start(snap, 42, one_root, 1, 2);
+    next_tick();
+    CHECK(sp_snapshot_check_finish(late, 1) == 0);
+
     sp_remove_tree(tmp);
     free(tmp);
     free(root);
