@@ -15,7 +15,8 @@ const char cmd_verify_usage[] =
     "Checks APKs, split APKs, .apks sets, App Bundles, plain zips and pack output\n"
     "directories against what Android and the sp-pack runtime need: the zip\n"
     "layer (Z), native libraries (L), their ELF files (E) and the Python layout (P).\n"
-    "Every check is described in docs/checks.md. Only metadata is read.\n\n"
+    "Every check is described in docs/checks.md. Only metadata is read.\n"
+    "verify opens libzip (the library sp-pack was built against) when it starts.\n\n"
     "  --json              one JSON document on stdout\n"
     "  --strict            warnings fail the run too\n"
     "  --page-size 4|16|64 page size in KB for L002 and E004 (default 16)\n"
@@ -23,7 +24,7 @@ const char cmd_verify_usage[] =
     "  --deep              also check every entry's CRC and libzip's consistency check\n"
     "  --ignore IDS        leave these check IDs out (comma-separated, repeatable)\n\n"
     "Exit status: 0 clean, 1 errors found (or warnings with --strict, or a path\n"
-    "that does not exist), 2 usage, 3 a path that cannot be read.\n";
+    "that does not exist), 2 usage, 3 a path that cannot be read or no libzip.\n";
 
 int cmd_verify(int argc, char **argv)
 {
