@@ -30,6 +30,7 @@ static void load(void)
 #define SP_LIBZIP_SYMBOL(name)                                                                     \
     if (!(libzip.name = (__typeof__(libzip.name))dlsym(h, "zip_" #name))) {                        \
         snprintf(failure, sizeof failure, "has no zip_%s", #name);                                 \
+        dlclose(h);                                                                                \
         return;                                                                                    \
     }
     SP_LIBZIP_FUNCTIONS(SP_LIBZIP_SYMBOL)
