@@ -3,41 +3,82 @@
 #include <stdio.h>
 #include <string.h>
 
+/* bundletool's AbiAlias values are from its targeting.proto. */
 static const sp_abi abis[] = {
-    {"arm64-v8a", 64, 183, "AArch64"},
-    {"armeabi-v7a", 32, 40, "ARM"},
-    {"x86", 32, 3, "x86"},
-    {"x86_64", 64, 62, "x86-64"},
-    {"riscv64", 64, 243, "RISC-V"},
+    {"arm64-v8a", 64, 183, "AArch64", 3, 1},
+    {"armeabi-v7a", 32, 40, "ARM", 2, 1},
+    {"x86", 32, 3, "x86", 4, 1},
+    {"x86_64", 64, 62, "x86-64", 5, 1},
+    {"riscv64", 64, 243, "RISC-V", 8, 1},
+    {"armeabi", 32, 40, "ARM", 1, 0},
+    {"mips", 32, 8, "MIPS", 6, 0},
+    {"mips64", 64, 8, "MIPS", 7, 0},
 };
+#define NABIS (sizeof abis / sizeof abis[0])
 
-const sp_abi *sp_abi_find(const char *name)
+const sp_abi *sp_abi_known(const char *name)
 {
-    for (size_t i = 0; i < sizeof abis / sizeof abis[0]; i++)
+    for (size_t i = 0; i < NABIS; i++)
         if (strcmp(abis[i].name, name) == 0)
             return &abis[i];
     return NULL;
 }
 
-const sp_abi *sp_abi_for_elf(int elf_class, int elf_machine)
+const sp_abi *sp_abi_findn(const char *name, size_t n)
 {
-    for (size_t i = 0; i < sizeof abis / sizeof abis[0]; i++)
-        if (abis[i].elf_class == elf_class && abis[i].elf_machine == elf_machine)
+    for (size_t i = 0; i < NABIS; i++)
+        if (abis[i].supported && strlen(abis[i].name) == n && memcmp(abis[i].name, name, n) == 0)
             return &abis[i];
     return NULL;
 }
 
-const char *sp_abi_machine_name(int elf_machine)
+const sp_abi *sp_abi_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof abis / sizeof abis[0]; i++)
+    return sp_abi_findn(name, strlen(name));
+}
+
+const sp_abi *sp_abi_for_elf(int elf_class, int elf_machine)
+{
+    for (size_t i = 0; i < NABIS; i++)
+        if (abis[i].supported && abis[i].elf_class == elf_class &&
+            abis[i].elf_machine == elf_machine)
+            return &abis[i];
+    return NULL;
+}
+
+const char *sp_abi_machine_name(int elf_machine, char buf[32])
+{
+    for (size_t i = 0; i < NABIS; i++)
         if (abis[i].elf_machine == elf_machine)
             return abis[i].machine;
-    static char buf[32];
-    snprintf(buf, sizeof buf, "machine %d", elf_machine);
+    snprintf(buf, 32, "machine %d", elf_machine);
     return buf;
 }
 
 const char *sp_abi_list(void)
 {
     return "arm64-v8a, armeabi-v7a, x86, x86_64, riscv64";
+}
+
+int sp_lib_path_parse(const char *path, const char *prefix, sp_lib_path *out)
+{
+    size_t p = strlen(prefix);
+    if (strncmp(path, prefix, p) != 0)
+        return 0;
+    const char *abi = path + p, *slash = strchr(abi, '/');
+    if (!slash || slash == abi)
+        return 0;
+    out->abi = abi;
+    out->abi_len = (size_t)(slash - abi);
+    out->name = slash + 1;
+    return 1;
+}
+
+int sp_is_native_lib_entry(const char *name)
+{
+    sp_lib_path lp;
+    if (!sp_lib_path_parse(name, "lib/", &lp) && !sp_lib_path_parse(name, "base/lib/", &lp))
+        return 0;
+    size_t n = strlen(lp.name);
+    return n > 3 && strcmp(lp.name + n - 3, ".so") == 0;
 }

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sppack/abi.h"
+#include "sppack/alloc.h"
+#include "sppack/path.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipwriter.h"
 
@@ -14,22 +17,7 @@ unsigned sp_apk_alignment(const char *name, uint16_t method, unsigned page_size)
 {
     if (method != 0)
         return 0;
-    return sp_zip_is_native_lib(name) ? page_size : 4;
-}
-
-char *sp_temp_path_beside(const char *path)
-{
-    return sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
-}
-
-/* Commits tmp over path, or removes tmp when rc says the write failed. */
-static int finish(int rc, const char *tmp, const char *path, sp_error *err)
-{
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    return sp_is_native_lib_entry(name) ? page_size : 4;
 }
 
 /* Adds every file of dir/sub (sorted) as prefix + relative path. */
@@ -61,20 +49,16 @@ static int add_tree(sp_zipw *zw, const char *dir, const char *sub, const char *p
 int sp_apk_write_from_pack(const char *pack_dir, const char *path, unsigned page_size,
                            sp_error *err)
 {
-    char *tmp = sp_temp_path_beside(path);
+    char *tmp = sp_temp_path(path);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
-    if (rc == 0) {
-        /* "assets/" sorts before "lib/": one sorted archive. */
+    /* "assets/" sorts before "lib/": one sorted archive. */
+    if (rc == 0)
         rc = add_tree(zw, pack_dir, "assets", "assets/", page_size, err);
-        if (rc == 0)
-            rc = add_tree(zw, pack_dir, "jniLibs", "lib/", page_size, err);
-        if (rc == 0)
-            rc = sp_zipw_close(zw, err);
-        else
-            sp_zipw_abort(zw);
-    }
-    rc = finish(rc, tmp, path, err);
+    if (rc == 0)
+        rc = add_tree(zw, pack_dir, "jniLibs", "lib/", page_size, err);
+    rc = sp_zipw_end(zw, rc, err);
+    rc = sp_commit(rc, tmp, path, err);
     free(tmp);
     return rc;
 }
@@ -90,22 +74,16 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
                             "signed APK: aligning would invalidate its v2/v3 signature "
                             "(hint: align before signing)");
     }
-    char *tmp = sp_temp_path_beside(out);
+    char *tmp = sp_temp_path(out);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
-    if (rc == 0) {
-        for (size_t i = 0; i < z.n && rc == 0; i++) {
-            const sp_zip_entry *e = &z.entries[i];
-            rc = sp_zipw_add_copy(zw, &z, e, sp_apk_alignment(e->name, e->method, page_size),
-                                  err);
-        }
-        if (rc == 0)
-            rc = sp_zipw_close(zw, err);
-        else
-            sp_zipw_abort(zw);
+    for (size_t i = 0; i < z.n && rc == 0; i++) {
+        const sp_zip_entry *e = &z.entries[i];
+        rc = sp_zipw_add_copy(zw, &z, e, sp_apk_alignment(e->name, e->method, page_size), err);
     }
+    rc = sp_zipw_end(zw, rc, err);
     sp_zip_close(&z);
-    rc = finish(rc, tmp, out, err);
+    rc = sp_commit(rc, tmp, out, err);
     free(tmp);
     return rc;
 }

@@ -1,22 +1,10 @@
 #include "sppack/bundlepb.h"
 
+#include "sppack/alloc.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-
-int sp_pb_abi_alias(const char *abi)
-{
-    static const struct {
-        const char *name;
-        int alias;
-    } map[] = {{"armeabi", 1}, {"armeabi-v7a", 2}, {"arm64-v8a", 3},
-               {"x86", 4},     {"x86_64", 5},      {"riscv64", 8}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(map[i].name, abi))
-            return map[i].alias;
-    return 0;
-}
 
 /* ---- reading: a bounded walk over fields ---------------------------------------------------- */
 
@@ -73,8 +61,7 @@ static int next_field(struct pb *r, uint64_t *field, int *wire, struct pb *bytes
 }
 
 /* Strings of field `inner` inside every message of field `outer`. */
-static int collect(const unsigned char *pb, size_t n, uint64_t outer, uint64_t inner,
-                   sp_strv *out)
+static int collect(const unsigned char *pb, size_t n, uint64_t outer, uint64_t inner, sp_strv *out)
 {
     struct pb r = {pb, pb + n}, msg, s;
     uint64_t f;
@@ -101,7 +88,7 @@ int sp_pb_uncompressed_globs(const unsigned char *pb, size_t n, sp_strv *globs)
     return collect(pb, n, 3, 1, globs);
 }
 
-/* ---- writing ------------------------------------------------------------------------------ */
+/* ---- writing -------------------------------------------------------------------------------- */
 
 static void put_varint(sp_buf *b, uint64_t v)
 {
@@ -121,19 +108,19 @@ static void put_bytes(sp_buf *b, unsigned field, const void *data, size_t n)
     sp_buf_add(b, data, n);
 }
 
-void sp_pb_add_native_dir(sp_buf *out, const char *abi)
+void sp_pb_add_native_dir(sp_buf *out, const sp_abi *abi)
 {
     sp_buf abi_msg, targeting, dir;
     sp_buf_init(&abi_msg);
     sp_buf_init(&targeting);
     sp_buf_init(&dir);
     put_varint(&abi_msg, 1 << 3 | 0); /* Abi.alias */
-    put_varint(&abi_msg, (uint64_t)sp_pb_abi_alias(abi));
+    put_varint(&abi_msg, (uint64_t)abi->bundle_alias);
     put_bytes(&targeting, 1, abi_msg.data, abi_msg.len); /* NativeDirectoryTargeting.abi */
-    char *path = sp_xasprintf("lib/%s", abi);
-    put_bytes(&dir, 1, path, strlen(path));               /* TargetedNativeDirectory.path */
-    put_bytes(&dir, 2, targeting.data, targeting.len);    /* .targeting */
-    put_bytes(out, 1, dir.data, dir.len);                 /* NativeLibraries.directory */
+    char *path = sp_xasprintf("lib/%s", abi->name);
+    put_bytes(&dir, 1, path, strlen(path));            /* TargetedNativeDirectory.path */
+    put_bytes(&dir, 2, targeting.data, targeting.len); /* .targeting */
+    put_bytes(out, 1, dir.data, dir.len);              /* NativeLibraries.directory */
     free(path);
     sp_buf_release(&abi_msg);
     sp_buf_release(&targeting);

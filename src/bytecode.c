@@ -11,67 +11,30 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "sppack/alloc.h"
+#include "sppack/file.h"
+#include "sppack/hash.h"
+#include "sppack/path.h"
+#include "sppack/platform.h"
+
 extern const unsigned char sp_pyc_helper_py[];
 extern const size_t sp_pyc_helper_py_len;
 
 struct sp_pyc {
     pid_t pid;
-    int to, from;             /* pipes to and from the helper */
+    int to, from; /* pipes to and from the helper */
     unsigned char magic[4];
-    char *cache_dir;          /* NULL: no cache */
+    char *cache_dir; /* NULL: no cache */
     size_t compiled, cached;
 };
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static char *default_cache_dir(const unsigned char magic[4])
-{
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char base[4096];
-    if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s/sp-pack", xdg);
-    else if (home && *home)
-        snprintf(base, sizeof base, "%s/.cache/sp-pack", home);
-    else
-        return NULL;
-    return sp_xasprintf("%s/pyc/%02x%02x", base, magic[0], magic[1]);
-}
 
 int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
 {
     *out = NULL;
     int in_pipe[2], out_pipe[2];
-    if (pipe2(in_pipe, O_CLOEXEC) != 0)
+    if (sp_pipe_cloexec(in_pipe) != 0)
         return sp_error_set(err, SP_EIO, NULL, "cannot create a pipe: %s", strerror(errno));
-    if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    if (sp_pipe_cloexec(out_pipe) != 0) {
         close(in_pipe[0]);
         close(in_pipe[1]);
         return sp_error_set(err, SP_EIO, NULL, "cannot create a pipe: %s", strerror(errno));
@@ -97,14 +60,16 @@ int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
     c->pid = pid;
     c->to = in_pipe[1];
     c->from = out_pipe[0];
-    if (read_full(c->from, c->magic, 4) != 0) {
+    if (sp_read_all(c->from, c->magic, 4) != 0) {
         sp_pyc_stop(c);
         return sp_error_set(err, SP_EUSAGE, python,
                             "--python: cannot run it as a CPython interpreter");
     }
     const char *dir = getenv("SP_PACK_PYC_CACHE");
-    c->cache_dir = dir && *dir ? sp_xasprintf("%s/%02x%02x", dir, c->magic[0], c->magic[1])
-                               : default_cache_dir(c->magic);
+    char *base = dir && *dir ? sp_xstrdup(dir) : sp_cache_dir("pyc");
+    if (base)
+        c->cache_dir = sp_xasprintf("%s/%02x%02x", base, c->magic[0], c->magic[1]);
+    free(base);
     if (c->cache_dir)
         sp_mkdirs(c->cache_dir, NULL); /* without it, everything is compiled */
     *out = c;
@@ -177,13 +142,13 @@ int sp_pyc_compile(sp_pyc *c, const char *name, const void *source, size_t n, sp
     }
     uint32_t head[2] = {(uint32_t)strlen(name), (uint32_t)n};
     uint32_t reply[2];
-    if (write_full(c->to, head, sizeof head) != 0 || write_full(c->to, name, head[0]) != 0 ||
-        write_full(c->to, source, n) != 0 || read_full(c->from, reply, sizeof reply) != 0) {
+    if (sp_write_all(c->to, head, sizeof head) != 0 || sp_write_all(c->to, name, head[0]) != 0 ||
+        sp_write_all(c->to, source, n) != 0 || sp_read_all(c->from, reply, sizeof reply) != 0) {
         free(cached);
         return sp_error_set(err, SP_EIO, name, "the bytecode helper stopped");
     }
     sp_buf_grow(out, reply[1]);
-    if (read_full(c->from, out->data, reply[1]) != 0) {
+    if (sp_read_all(c->from, out->data, reply[1]) != 0) {
         free(cached);
         return sp_error_set(err, SP_EIO, name, "the bytecode helper stopped");
     }

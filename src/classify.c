@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
 
 static int ends_with(const char *s, const char *suffix)
 {

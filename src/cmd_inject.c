@@ -7,85 +7,74 @@
 #include "sppack/abi.h"
 #include "sppack/inject.h"
 
-const char cmd_inject_usage[] =
-    "usage: sp-pack inject --into IN.apk|IN.aab --from PACKED_DIR -o OUT\n"
-    "                      [--page-size 4|16|64] [--abi ABI...] [--no-assets]\n"
-    "                      [--replace] [--strip-signature]\n\n"
+static const char inject_about[] =
     "Writes OUT: IN's entries in their order, realigned, then PACKED_DIR's\n"
     "jniLibs/<abi>/ as lib/<abi>/ (page-aligned, stored) and assets/ as assets/.\n"
     "For an App Bundle (IN holds BundleConfig.pb) the files go under base/,\n"
     "base/native.pb is extended to target every lib/<abi> directory, and\n"
-    "BundleConfig.pb gets the Python zips as uncompressed globs.\n\n"
-    "  --into FILE          the APK or .aab to add to (not changed)\n"
-    "  --from DIR           a 'sp-pack pack' output directory\n"
-    "  -o, --out FILE       the result (written atomically; nothing left on failure)\n"
-    "  --page-size 4|16|64  alignment of lib/<abi>/ entries in KB (default 16)\n"
-    "  --abi ABI...         only these ABIs' libraries (a per-ABI config split)\n"
-    "  --no-assets          libraries only\n"
-    "  --replace            replace entries IN already has instead of refusing\n"
-    "  --strip-signature    drop IN's signature instead of refusing a signed IN;\n"
-    "                       sign OUT again afterwards\n";
+    "BundleConfig.pb gets the Python zips as uncompressed globs.\n";
 
-int cmd_inject(int argc, char **argv)
+static const sp_cli_option inject_options[] = {
+    {"into", 0, SP_CLI_STRING, "FILE", "the APK or .aab to add to (not changed)", SP_CFG_NONE, 0,
+     0},
+    {"from", 0, SP_CLI_STRING, "DIR", "a 'sp-pack pack' output directory", SP_CFG_NONE, 0, 0},
+    {"out", 'o', SP_CLI_STRING, "FILE", "the result (written atomically; nothing left on failure)",
+     SP_CFG_NONE, 0, 0},
+    {"page-size", 0, SP_CLI_PAGE, "4|16|64", "alignment of lib/<abi>/ entries in KB (default 16)",
+     SP_CFG_NONE, 0, 0},
+    {"abi", 0, SP_CLI_LIST, "ABI...", "only these ABIs' libraries (a per-ABI config split)",
+     SP_CFG_NONE, 0, 0},
+    {"no-assets", 0, SP_CLI_FLAG, NULL, "libraries only", SP_CFG_NONE, 0, 0},
+    {"replace", 0, SP_CLI_FLAG, NULL, "replace entries IN already has instead of refusing",
+     SP_CFG_NONE, 0, 0},
+    {"strip-signature", 0, SP_CLI_FLAG, NULL,
+     "drop IN's signature instead of refusing a signed IN;\nsign OUT again afterwards", SP_CFG_NONE,
+     0, 0},
+    {0},
+};
+
+const sp_cli_command cmd_inject_spec = {
+    "inject",
+    "--into IN.apk|IN.aab --from PACKED_DIR -o OUT\n"
+    "                      [--page-size 4|16|64] [--abi ABI...] [--no-assets]\n"
+    "                      [--replace] [--strip-signature]",
+    inject_about,
+    inject_options,
+    0,
+    0,
+    "takes no arguments besides its options",
+    NULL};
+
+int cmd_inject(const sp_cli_values *v)
 {
+    const sp_cli_command *cmd = &cmd_inject_spec;
+    int rc = 0;
     sp_inject_opts o;
     memset(&o, 0, sizeof o);
-    o.page_size = 16384;
+    o.into = sp_cli_str(cmd, v, "into");
+    o.from = sp_cli_str(cmd, v, "from");
+    o.out = sp_cli_str(cmd, v, "out");
+    o.page_size = (unsigned)sp_cli_num(cmd, v, "page-size", 16384);
+    o.no_assets = sp_cli_flag(cmd, v, "no-assets");
+    o.replace = sp_cli_flag(cmd, v, "replace");
+    o.strip_signature = sp_cli_flag(cmd, v, "strip-signature");
     sp_strv_init(&o.abis);
-    char msg[512];
-    int rc = 0, in_abis = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *a = argv[i];
-        if (in_abis && a[0] != '-') {
-            if (!sp_abi_find(a)) {
-                snprintf(msg, sizeof msg, "inject: unknown ABI '%s' (one of %s)", a,
-                         sp_abi_list());
-                rc = sp_report_error(SP_EUSAGE, msg);
-            } else if (!sp_strv_contains(&o.abis, a)) {
-                sp_strv_push(&o.abis, a);
-            }
-            continue;
-        }
-        in_abis = 0;
-        const char **slot = !strcmp(a, "--into")                      ? &o.into
-                            : !strcmp(a, "--from")                    ? &o.from
-                            : !strcmp(a, "-o") || !strcmp(a, "--out") ? &o.out
-                                                                      : NULL;
-        if (slot || !strcmp(a, "--page-size")) {
-            if (i + 1 >= argc) {
-                snprintf(msg, sizeof msg, "inject: option '%s' needs a value", a);
-                rc = sp_report_error(SP_EUSAGE, msg);
-                break;
-            }
-            const char *v = argv[++i];
-            if (slot) {
-                *slot = v;
-            } else if (!strcmp(v, "4") || !strcmp(v, "16") || !strcmp(v, "64")) {
-                o.page_size = (unsigned)atoi(v) * 1024u;
-            } else {
-                rc = sp_report_error(SP_EUSAGE, "inject: --page-size must be 4, 16 or 64");
-            }
-        } else if (!strcmp(a, "--abi")) {
-            in_abis = 1;
-        } else if (!strcmp(a, "--no-assets")) {
-            o.no_assets = 1;
-        } else if (!strcmp(a, "--replace")) {
-            o.replace = 1;
-        } else if (!strcmp(a, "--strip-signature")) {
-            o.strip_signature = 1;
-        } else {
-            snprintf(msg, sizeof msg, "inject: unknown option or argument '%s'", a);
-            rc = sp_report_error(SP_EUSAGE, msg);
-        }
+    const sp_strv *abis = sp_cli_list(cmd, v, "abi");
+    for (size_t i = 0; i < abis->n && rc == 0; i++) {
+        if (!sp_abi_find(abis->v[i]))
+            rc = sp_cli_error(SP_EUSAGE, "inject: unknown ABI '%s' (one of %s)", abis->v[i],
+                              sp_abi_list());
+        else if (!sp_strv_contains(&o.abis, abis->v[i]))
+            sp_strv_push(&o.abis, abis->v[i]);
     }
     if (rc == 0 && (!o.into || !o.from || !o.out))
-        rc = sp_report_error(SP_EUSAGE, "inject: --into, --from and -o are required");
+        rc = sp_cli_error(SP_EUSAGE, "inject: --into, --from and -o are required");
     if (rc == 0) {
         sp_error err;
         sp_error_init(&err);
         sp_inject_result res;
         if (sp_inject(&o, &res, &err) != 0)
-            rc = sp_report_error(err.status, err.msg);
+            rc = sp_cli_error(err.status, "%s", err.msg);
         else
             printf("%s: %zu entries from %s, %zu added, %zu replaced, %zu signature files "
                    "dropped%s\n",

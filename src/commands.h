@@ -1,31 +1,23 @@
-/* The subcommands: each cmd_<name>.c defines one entry point. The table in
- * main.c maps names to them; --help is generated from it. */
+/* The subcommands: each cmd_<name>.c defines its option table (an
+ * sp_cli_command) and its entry point. The table in main.c maps names to
+ * them; --help is generated from it. */
 #ifndef SPPACK_COMMANDS_H
 #define SPPACK_COMMANDS_H
 
-struct sp_command {
-    const char *name;
-    int (*run)(int argc, char **argv); /* argv[0] is the command name */
-    const char *summary;
-    const char *usage;                 /* printed by `sp-pack help NAME` */
-};
+#include "cli.h"
 
-int cmd_pack(int argc, char **argv);
-int cmd_mangle(int argc, char **argv);
-int cmd_align(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-int cmd_inject(int argc, char **argv);
+/* A command runs on its parsed options (main.c parses them by the
+ * command's table). Returns the exit status. */
+typedef int (*sp_command_fn)(const sp_cli_values *v);
 
-extern const char cmd_pack_usage[];
-extern const char cmd_mangle_usage[];
-extern const char cmd_align_usage[];
-extern const char cmd_verify_usage[];
-extern const char cmd_ls_usage[];
-extern const char cmd_inject_usage[];
+int cmd_pack(const sp_cli_values *v);
+int cmd_verify(const sp_cli_values *v);
+int cmd_ls(const sp_cli_values *v);
+int cmd_inject(const sp_cli_values *v);
+int cmd_align(const sp_cli_values *v);
+int cmd_mangle(const sp_cli_values *v);
 
-/* Prints "sp-pack: <msg>" (and, for usage errors, a pointer to help) on
- * stderr and returns the status to exit with. */
-int sp_report_error(int status, const char *msg);
+extern const sp_cli_command cmd_pack_spec, cmd_verify_spec, cmd_ls_spec, cmd_inject_spec,
+    cmd_align_spec, cmd_mangle_spec;
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sppack/alloc.h"
+
 int sp_elf_is_elf(const void *data, size_t size)
 {
     return size >= 4 && memcmp(data, ELFMAG, SELFMAG) == 0;
@@ -34,12 +36,17 @@ void sp_elf_info_release(sp_elf_info *info)
     info->soname = NULL;
 }
 
+/* A table section's data and how many entries it holds (0 when none). */
+static size_t table(Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data **d)
+{
+    *d = elf_getdata(scn, NULL);
+    return *d && sh->sh_entsize ? (*d)->d_size / sh->sh_entsize : 0;
+}
+
 static void read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, sp_elf_info *info)
 {
-    Elf_Data *d = elf_getdata(scn, NULL);
-    if (!d || sh->sh_entsize == 0)
-        return;
-    size_t count = d->d_size / sh->sh_entsize;
+    Elf_Data *d;
+    size_t count = table(scn, sh, &d);
     for (size_t i = 0; i < count; i++) {
         GElf_Dyn dyn;
         if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
@@ -71,10 +78,8 @@ static void read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, sp_elf_inf
 
 static void read_dynsym(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, sp_elf_info *info)
 {
-    Elf_Data *d = elf_getdata(scn, NULL);
-    if (!d || sh->sh_entsize == 0)
-        return;
-    size_t count = d->d_size / sh->sh_entsize;
+    Elf_Data *d;
+    size_t count = table(scn, sh, &d);
     for (size_t i = 1; i < count; i++) {
         GElf_Sym sym;
         if (!gelf_getsym(d, (int)i, &sym))
@@ -102,7 +107,8 @@ static void read_notes(Elf_Scn *scn, sp_elf_info *info)
         if (nh.n_type == 1 && nh.n_namesz == 8 && memcmp(name, "Android", 8) == 0 &&
             nh.n_descsz >= 4) {
             const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
-            info->android_api = (int)(desc[0] | desc[1] << 8 | desc[2] << 16 | (unsigned)desc[3] << 24);
+            info->android_api =
+                (int)(desc[0] | desc[1] << 8 | desc[2] << 16 | (unsigned)desc[3] << 24);
         }
     }
 }

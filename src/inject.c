@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 #include "sppack/abi.h"
+#include "sppack/alloc.h"
 #include "sppack/apk.h"
+#include "sppack/archive.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
 #include "sppack/bundlepb.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipreader.h"
@@ -43,8 +47,8 @@ static int cmp_added(const void *a, const void *b)
 struct plan {
     struct added *v;
     size_t n, cap;
-    sp_strv abis;     /* lib/<abi> directories the output will hold */
-    sp_strv zips;     /* names of the Python zips added under assets/ */
+    sp_strv abis; /* lib/<abi> directories the output will hold */
+    sp_strv zips; /* names of the Python zips added under assets/ */
 };
 
 static void add(struct plan *p, char *name, const char *path)
@@ -72,7 +76,6 @@ static void plan_release(struct plan *p)
 static int add_tree(struct plan *p, const char *root, const char *prefix, sp_error *err)
 {
     sp_tree t;
-    sp_tree_init(&t);
     int rc = sp_tree_walk(root, NULL, &t, err);
     for (size_t i = 0; i < t.n && rc == 0; i++)
         add(p, sp_xasprintf("%s%s", prefix, t.files[i].rel), t.files[i].path);
@@ -97,21 +100,20 @@ static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, 
     }
     if (rc == 0 && has_jni) {
         sp_tree t;
-        sp_tree_init(&t);
         rc = sp_tree_walk(jni, NULL, &t, err);
         for (size_t i = 0; i < t.n && rc == 0; i++) {
             const char *rel = t.files[i].rel;
-            const char *slash = strchr(rel, '/');
-            char *abi = slash ? sp_xstrndup(rel, (size_t)(slash - rel)) : sp_xstrdup(rel);
-            if (!slash || !sp_abi_find(abi))
+            sp_lib_path lp;
+            const sp_abi *abi =
+                sp_lib_path_parse(rel, "", &lp) ? sp_abi_findn(lp.abi, lp.abi_len) : NULL;
+            if (!abi)
                 rc = sp_error_set(err, SP_EINPUT, t.files[i].path,
                                   "not under jniLibs/<abi>/ for a known ABI");
-            else if (!o->abis.n || sp_strv_contains(&o->abis, abi)) {
+            else if (!o->abis.n || sp_strv_contains(&o->abis, abi->name)) {
                 add(p, sp_xasprintf("%slib/%s", prefix, rel), t.files[i].path);
-                if (!sp_strv_contains(&p->abis, abi))
-                    sp_strv_push(&p->abis, abi);
+                if (!sp_strv_contains(&p->abis, abi->name))
+                    sp_strv_push(&p->abis, abi->name);
             }
-            free(abi);
         }
         sp_tree_release(&t);
     }
@@ -144,8 +146,8 @@ static int is_added(const struct plan *p, const char *name)
 
 /* The edited base/native.pb: what it held plus lib/<abi> for every ABI the
  * output has that it does not list yet. */
-static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan *p,
-                     sp_buf *out, sp_error *err)
+static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan *p, sp_buf *out,
+                     sp_error *err)
 {
     sp_buf_init(out);
     sp_strv listed, abis;
@@ -159,12 +161,9 @@ static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan
     }
     /* Directories already in the bundle, then the added ones. */
     for (size_t i = 0; i < z->n && rc == 0; i++) {
-        const char *name = z->entries[i].name;
-        if (strncmp(name, "base/lib/", 9) != 0)
-            continue;
-        const char *slash = strchr(name + 9, '/');
-        if (slash) {
-            char *abi = sp_xstrndup(name + 9, (size_t)(slash - name - 9));
+        sp_lib_path lp;
+        if (sp_lib_path_parse(z->entries[i].name, "base/lib/", &lp)) {
+            char *abi = sp_xstrndup(lp.abi, lp.abi_len);
             if (!sp_strv_contains(&abis, abi))
                 sp_strv_push(&abis, abi);
             free(abi);
@@ -177,10 +176,13 @@ static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan
     for (size_t i = 0; i < abis.n && rc == 0; i++) {
         char *path = sp_xasprintf("lib/%s", abis.v[i]);
         if (!sp_strv_contains(&listed, path)) {
-            if (!sp_pb_abi_alias(abis.v[i]))
-                rc = sp_error_set(err, SP_EINPUT, abis.v[i], "not an ABI bundletool knows");
+            const sp_abi *abi = sp_abi_known(abis.v[i]);
+            if (!abi)
+                rc = sp_error_set(err, SP_EINPUT, NATIVE_PB,
+                                  "lib/%s: '%s' is not an ABI bundletool knows", abis.v[i],
+                                  abis.v[i]);
             else
-                sp_pb_add_native_dir(out, abis.v[i]);
+                sp_pb_add_native_dir(out, abi);
         }
         free(path);
     }
@@ -199,7 +201,8 @@ static int bundle_config(const sp_zip *z, const sp_zip_entry *old, const struct 
     sp_strv_init(&listed);
     sp_strv_init(&missing);
     int rc = sp_zip_read_entry(z, old, PB_MAX, out, err);
-    if (rc == 0 && sp_pb_uncompressed_globs((const unsigned char *)out->data, out->len, &listed) < 0)
+    if (rc == 0 &&
+        sp_pb_uncompressed_globs((const unsigned char *)out->data, out->len, &listed) < 0)
         rc = sp_error_set(err, SP_EINPUT, BUNDLE_CONFIG, "not a valid BundleConfig protobuf");
     for (size_t i = 0; i < p->zips.n && rc == 0; i++)
         if (!sp_strv_contains(&listed, p->zips.v[i]))
@@ -211,8 +214,7 @@ static int bundle_config(const sp_zip *z, const sp_zip_entry *old, const struct 
     return rc;
 }
 
-static int write_file(sp_zipw *zw, const char *name, const char *path, unsigned page,
-                      sp_error *err)
+static int write_file(sp_zipw *zw, const char *name, const char *path, unsigned page, sp_error *err)
 {
     sp_map m;
     if (sp_map_open(&m, path, err) != 0)
@@ -225,56 +227,58 @@ static int write_file(sp_zipw *zw, const char *name, const char *path, unsigned 
 int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
 {
     memset(res, 0, sizeof *res);
-    sp_zip z;
-    if (sp_zip_open(&z, o->into, err) != 0)
+    sp_archive a;
+    if (sp_archive_open(&a, o->into, NULL, 0, err) != 0)
         return -1;
-    struct plan p;
-    memset(&p, 0, sizeof p);
-    sp_strv_init(&p.abis);
-    sp_strv_init(&p.zips);
+    const sp_zip *z = &a.zip;
+    struct plan p = {0};
     int rc = 0;
 
     /* Signed input: v2/v3 signing block or v1 signature files. */
     int v1 = 0;
-    for (size_t i = 0; i < z.n; i++)
-        v1 |= is_v1_signature_file(z.entries[i].name) && strcmp(z.entries[i].name,
-                                                                 "META-INF/MANIFEST.MF") != 0;
-    if ((z.sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
+    for (size_t i = 0; i < z->n; i++)
+        v1 |= is_v1_signature_file(z->entries[i].name) &&
+              strcmp(z->entries[i].name, "META-INF/MANIFEST.MF") != 0;
+    if ((z->sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
         rc = sp_error_set(err, SP_EINPUT, o->into,
                           "signed %s: changing it would invalidate the signature "
                           "(hint: inject before signing, or --strip-signature and sign again)",
-                          z.sig_block_offset != UINT64_MAX ? "APK (v2/v3 signing block)"
-                                                           : "APK (v1 signature files)");
-    const sp_zip_entry *config = sp_zip_find(&z, BUNDLE_CONFIG);
-    res->is_bundle = config != NULL;
+                          z->sig_block_offset != UINT64_MAX ? "APK (v2/v3 signing block)"
+                                                            : "APK (v1 signature files)");
+    const sp_zip_entry *config = sp_zip_find(z, BUNDLE_CONFIG);
+    res->is_bundle = a.kind == SP_ARCHIVE_AAB;
     size_t n = strlen(o->into);
     if (rc == 0 && !config && n > 4 && !strcmp(o->into + n - 4, ".aab"))
         rc = sp_error_set(err, SP_EINPUT, o->into, "an .aab without BundleConfig.pb");
+    if (rc == 0 && a.kind == SP_ARCHIVE_APKS)
+        rc = sp_error_set(err, SP_EINPUT, o->into,
+                          "an .apks set of APKs (hint: inject into the APK or .aab it was "
+                          "made from)");
     const char *prefix = res->is_bundle ? "base/" : "";
     if (rc == 0)
         rc = collect(o, prefix, &p, err);
-    for (size_t i = 0; i < z.n && rc == 0; i++)
-        if (is_added(&p, z.entries[i].name) && !o->replace)
+    for (size_t i = 0; i < z->n && rc == 0; i++)
+        if (is_added(&p, z->entries[i].name) && !o->replace)
             rc = sp_error_set(err, SP_EINPUT, o->into,
                               "%s is already there (hint: --replace to replace it)",
-                              z.entries[i].name);
+                              z->entries[i].name);
 
     sp_buf native, cfg;
     sp_buf_init(&native);
     sp_buf_init(&cfg);
-    const sp_zip_entry *old_native = res->is_bundle ? sp_zip_find(&z, NATIVE_PB) : NULL;
+    const sp_zip_entry *old_native = res->is_bundle ? sp_zip_find(z, NATIVE_PB) : NULL;
     int edit_native = res->is_bundle && p.abis.n > 0;
     if (rc == 0 && edit_native)
-        rc = native_pb(&z, old_native, &p, &native, err);
+        rc = native_pb(z, old_native, &p, &native, err);
     if (rc == 0 && res->is_bundle)
-        rc = bundle_config(&z, config, &p, &cfg, err);
+        rc = bundle_config(z, config, &p, &cfg, err);
 
-    char *tmp = sp_temp_path_beside(o->out);
+    char *tmp = sp_temp_path(o->out);
     sp_zipw *zw = NULL;
     if (rc == 0)
         rc = sp_zipw_open(&zw, tmp, err);
-    for (size_t i = 0; i < z.n && rc == 0; i++) {
-        const sp_zip_entry *e = &z.entries[i];
+    for (size_t i = 0; i < z->n && rc == 0; i++) {
+        const sp_zip_entry *e = &z->entries[i];
         if (o->strip_signature && is_v1_signature_file(e->name)) {
             res->stripped++;
             continue;
@@ -288,8 +292,8 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         else if (e == old_native && edit_native)
             rc = sp_zipw_add_stored(zw, e->name, native.data, native.len, 4, err);
         else
-            rc = sp_zipw_add_copy(zw, &z, e, sp_apk_alignment(e->name, e->method, o->page_size),
-                                  err);
+            rc =
+                sp_zipw_add_copy(zw, z, e, sp_apk_alignment(e->name, e->method, o->page_size), err);
         res->kept++;
     }
     if (rc == 0 && edit_native && !old_native)
@@ -298,20 +302,12 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         rc = write_file(zw, p.v[i].name, p.v[i].path, o->page_size, err);
         res->added++;
     }
-    if (zw) {
-        if (rc == 0)
-            rc = sp_zipw_close(zw, err);
-        else
-            sp_zipw_abort(zw);
-    }
-    if (rc == 0 && rename(tmp, o->out) != 0)
-        rc = sp_error_set(err, SP_EIO, o->out, "cannot write: %s", strerror(errno));
-    if (rc != 0)
-        unlink(tmp);
+    rc = sp_zipw_end(zw, rc, err);
+    rc = sp_commit(rc, tmp, o->out, err);
     free(tmp);
     sp_buf_release(&native);
     sp_buf_release(&cfg);
     plan_release(&p);
-    sp_zip_close(&z);
+    sp_archive_close(&a);
     return rc;
 }

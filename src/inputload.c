@@ -11,8 +11,10 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "sppack/alloc.h"
 #include "sppack/classify.h"
-#include "sppack/util.h"
+#include "sppack/parallel.h"
+#include "sppack/platform.h"
 
 /* Files up to this size are read; larger ones are mapped. */
 #define SMALL_FILE (64u << 10)
@@ -50,11 +52,11 @@ struct item {
 struct job {
     sp_loader *l;
     struct item *items;
-    size_t n;
-    size_t next; /* claimed atomically */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
-    int inspect; /* inspect ELF libraries */
+    size_t total;
+    int inspect;            /* inspect ELF libraries */
+    struct worker *workers; /* one per thread, indexed by worker number */
 };
 
 /* A thread's reusable buffers. */
@@ -265,29 +267,16 @@ static void load_item(struct worker *w, const struct item *it)
     close(fd);
 }
 
-static void run(struct worker *w, int report)
+static void load_one(void *ctx, int worker, size_t i)
 {
-    struct job *j = w->job;
-    w->scratch = sp_xmalloc(SMALL_FILE + 1);
-    w->chunk = NULL;
-    w->chunk_left = 0;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (i >= j->n)
-            break;
-        load_item(w, &j->items[i]);
-        if (report && j->progress && i % 64 == 0)
-            j->progress(j->progress_ctx, i, j->n);
-    }
-    if (report && j->progress && j->n)
-        j->progress(j->progress_ctx, j->n, j->n);
-    free(w->scratch);
-}
-
-static void *run_thread(void *arg)
-{
-    run(arg, 0);
-    return NULL;
+    struct job *j = ctx;
+    struct worker *w = &j->workers[worker];
+    if (!w->scratch)
+        w->scratch = sp_xmalloc(SMALL_FILE + 1);
+    load_item(w, &j->items[i]);
+    /* Progress from the calling thread only (worker 0 is the caller). */
+    if (worker == 0 && j->progress && i % 64 == 0)
+        j->progress(j->progress_ctx, i, j->total);
 }
 
 int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspect_libraries,
@@ -297,15 +286,15 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
     sp_loader *l = sp_xcalloc(1, sizeof *l);
     *out = l;
     l->ntrees = ntrees;
-    l->blobs = sp_xcalloc(ntrees ? ntrees : 1, sizeof *l->blobs);
-    l->counts = sp_xcalloc(ntrees ? ntrees : 1, sizeof *l->counts);
+    l->blobs = sp_xcalloc(ntrees, sizeof *l->blobs);
+    l->counts = sp_xcalloc(ntrees, sizeof *l->counts);
     pthread_mutex_init(&l->lock, NULL);
 
     size_t n = 0;
     for (size_t t = 0; t < ntrees; t++)
         if (trees[t].tree) {
             l->counts[t] = trees[t].tree->n;
-            l->blobs[t] = sp_xcalloc(l->counts[t] ? l->counts[t] : 1, sizeof **l->blobs);
+            l->blobs[t] = sp_xcalloc(l->counts[t], sizeof **l->blobs);
             n += l->counts[t];
         }
     size_t cap = 64;
@@ -314,31 +303,28 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
     l->table = sp_xcalloc(cap, sizeof *l->table);
     l->table_mask = cap - 1;
 
-    struct job j = {l,        sp_xcalloc(n ? n : 1, sizeof *j.items), n, 0, progress,
-                    progress_ctx, inspect_libraries};
-    int *root_fds = sp_xcalloc(ntrees ? ntrees : 1, sizeof *root_fds);
+    struct worker workers[SP_MAX_THREADS];
+    memset(workers, 0, sizeof workers);
+    struct job j = {
+        l, sp_xcalloc(n, sizeof *j.items), progress, progress_ctx, n, inspect_libraries, workers};
+    for (int i = 0; i < SP_MAX_THREADS; i++)
+        workers[i].job = &j;
+    int *root_fds = sp_xcalloc(ntrees, sizeof *root_fds);
     size_t k = 0;
     for (size_t t = 0; t < ntrees; t++) {
         root_fds[t] = -1;
         if (!trees[t].tree)
             continue;
         /* Files are opened relative to their root: a short path lookup. */
-        root_fds[t] = open(trees[t].root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        root_fds[t] = sp_open_path(trees[t].root);
         for (size_t i = 0; i < trees[t].tree->n; i++, k++)
             j.items[k] = (struct item){&trees[t].tree->files[i], root_fds[t], &l->blobs[t][i]};
     }
-
-    struct worker workers[SP_MAX_THREADS];
-    void *args[SP_MAX_THREADS];
-    for (int i = 0; i < SP_MAX_THREADS; i++) {
-        workers[i].job = &j;
-        args[i] = &workers[i];
-    }
-    sp_threads helpers;
-    sp_threads_start(&helpers, run_thread, args, jobs - 1);
-    struct worker self = {&j, NULL, NULL, 0};
-    run(&self, 1);
-    sp_threads_join(&helpers);
+    sp_parallel_for(n, jobs, load_one, &j);
+    if (progress && n)
+        progress(progress_ctx, n, n);
+    for (int i = 0; i < SP_MAX_THREADS; i++)
+        free(workers[i].scratch);
 
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)

@@ -9,15 +9,19 @@
 #define SP_PACK_VERSION "0"
 #endif
 
-static const struct sp_command commands[] = {
-    {"pack", cmd_pack, "package CPython trees into jniLibs/ and stored zips", cmd_pack_usage},
-    {"verify", cmd_verify, "check an APK, .apks, .aab, zip or pack output (the CI gate)",
-     cmd_verify_usage},
-    {"ls", cmd_ls, "list natives per ABI, Python zips and download sizes", cmd_ls_usage},
-    {"inject", cmd_inject, "merge a pack output into an APK or App Bundle", cmd_inject_usage},
-    {"align", cmd_align, "page-align the entries of an APK (zipalign -P equivalent)",
-     cmd_align_usage},
-    {"mangle", cmd_mangle, "print the library name of dotted module names", cmd_mangle_usage},
+static const struct {
+    sp_command_fn run;
+    const sp_cli_command *spec;
+    const char *config_option; /* the option naming a --config file, or NULL */
+    const char *summary;
+} commands[] = {
+    {cmd_pack, &cmd_pack_spec, "config", "package CPython trees into jniLibs/ and stored zips"},
+    {cmd_verify, &cmd_verify_spec, NULL,
+     "check an APK, .apks, .aab, zip or pack output (the CI gate)"},
+    {cmd_ls, &cmd_ls_spec, NULL, "list natives per ABI, Python zips and download sizes"},
+    {cmd_inject, &cmd_inject_spec, NULL, "merge a pack output into an APK or App Bundle"},
+    {cmd_align, &cmd_align_spec, NULL, "page-align the entries of an APK (zipalign -P equivalent)"},
+    {cmd_mangle, &cmd_mangle_spec, NULL, "print the library name of dotted module names"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -37,32 +41,22 @@ static void print_help(FILE *f)
                "stored zips, markers that a runtime finder resolves.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-8s %s\n", commands[i].spec->name, commands[i].summary);
     fprintf(f, "\n%s\nRun 'sp-pack help COMMAND' for a command's options.\n", exit_codes);
 }
 
-static const struct sp_command *find_command(const char *name)
+static int find_command(const char *name)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
-}
-
-int sp_report_error(int status, const char *msg)
-{
-    /* One line per error, so a CI log shows it whole. */
-    fprintf(stderr, "sp-pack: %s%s\n", msg,
-            status == SP_EUSAGE && !strstr(msg, "hint:") ? " (see 'sp-pack --help')" : "");
-    return status;
+        if (strcmp(commands[i].spec->name, name) == 0)
+            return (int)i;
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "sp-pack: no command given (see 'sp-pack --help')\n");
-        return SP_EUSAGE;
-    }
+    if (argc < 2)
+        return sp_cli_error(SP_EUSAGE, "no command given");
     const char *arg = argv[1];
     if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
         print_help(stdout);
@@ -77,32 +71,29 @@ int main(int argc, char **argv)
             print_help(stdout);
             return SP_OK;
         }
-        const struct sp_command *c = find_command(argv[2]);
-        if (!c) {
-            fprintf(stderr, "sp-pack: unknown command '%s'\n", argv[2]);
-            return SP_EUSAGE;
-        }
-        fputs(c->usage, stdout);
-        fputs("\n", stdout);
-        fputs(exit_codes, stdout);
+        int c = find_command(argv[2]);
+        if (c < 0)
+            return sp_cli_error(SP_EUSAGE, "unknown command '%s'", argv[2]);
+        sp_cli_print_usage(commands[c].spec, exit_codes);
         return SP_OK;
     }
-    const struct sp_command *c = find_command(arg);
-    if (!c) {
-        fprintf(stderr, "sp-pack: unknown command '%s' (see 'sp-pack --help')\n", arg);
-        return SP_EUSAGE;
-    }
+    int c = find_command(arg);
+    if (c < 0)
+        return sp_cli_error(SP_EUSAGE, "unknown command '%s'", arg);
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(c->usage, stdout);
-            fputs("\n", stdout);
-            fputs(exit_codes, stdout);
+            sp_cli_print_usage(commands[c].spec, exit_codes);
             return SP_OK;
         }
         if (!strcmp(argv[i], "--"))
             break;
     }
-    int rc = c->run(argc - 1, argv + 1);
+    sp_cli_values v;
+    int rc = sp_cli_parse(commands[c].spec, argc, argv, commands[c].config_option, &v);
+    if (rc != 0)
+        return rc;
+    rc = commands[c].run(&v);
+    sp_cli_values_release(&v);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "sp-pack: cannot write to standard output\n");
         return SP_EIO;

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
 
 static int is_ident_byte(unsigned char c)
 {

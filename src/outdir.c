@@ -10,6 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sppack/alloc.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+
 #define STAGE_PREFIX ".sp-pack-staging-"
 
 /* Set from a signal handler; read before each staged file. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sppack/alloc.h"
+
 #define E SP_ERROR
 #define W SP_WARNING
 
@@ -16,7 +18,8 @@ const sp_check sp_checks[] = {
     {"Z003", E, "central directory and local header disagree",
      "a tool rewrote part of the archive: rebuild it"},
     {"Z004", E, "duplicate entry name", "rebuild the archive with each name once"},
-    {"Z005", E, "unsafe entry name", "rename the entry: no '..', leading '/', backslash, NUL or invalid UTF-8"},
+    {"Z005", E, "unsafe entry name",
+     "rename the entry: no '..', leading '/', backslash, NUL or invalid UTF-8"},
     {"Z006", E, "ZIP64 or over the classic zip limits",
      "Android rejects ZIP64 APKs: stay under 65 534 entries and 4 GiB"},
     {"Z007", E, "CRC mismatch", "the entry's bytes are damaged: rebuild the archive"},
@@ -31,8 +34,7 @@ const sp_check sp_checks[] = {
      "rename it to lib<name>.so (and the DT_NEEDED entries naming it)"},
     {"L004", W, "file in a subdirectory of lib/<abi>/, which Android ignores",
      "move it to lib/<abi>/ or out of lib/"},
-    {"L005", E, "unknown ABI directory",
-     "use arm64-v8a, armeabi-v7a, x86, x86_64 or riscv64"},
+    {"L005", E, "unknown ABI directory", "use arm64-v8a, armeabi-v7a, x86, x86_64 or riscv64"},
     {"L006", W, "ABI directories hold different sets of libraries",
      "ship the same libraries for every ABI, or expect ImportError on some devices"},
     {"L008", E, "a .so that is really a zip (the old fake-.so scheme)",
@@ -61,8 +63,7 @@ const sp_check sp_checks[] = {
     {"P004", W, "Python zip compressed in the APK, or holding compressed entries",
      "keep Python zips stored (AGP: noCompress += \"zip\"); zipimport needs stored entries"},
     {"P005", E, "stdlib.zip lacks _sp_bootstrap.py", "build stdlib.zip with 'sp-pack pack'"},
-    {"P006", W, "extension module present for some ABIs only",
-     "ship the module for every ABI"},
+    {"P006", W, "extension module present for some ABIs only", "ship the module for every ABI"},
     {"P008", W, "zip lacks directory entries that namespace packages need",
      "build the zip with 'sp-pack pack', which writes directory entries"},
     {"P009", E, "marker content is not a valid library name", "repack with 'sp-pack pack'"},
@@ -132,8 +133,8 @@ void sp_report_add(sp_report *r, sp_report_file *f, const char *id, const char *
     va_start(ap, fmt);
     char *msg = sp_xvasprintf(fmt, ap, NULL);
     va_end(ap);
-    f->v[f->n++] = (sp_finding){c, entry ? sp_xstrdup(entry) : NULL, abi ? sp_xstrdup(abi) : NULL,
-                                msg};
+    f->v[f->n++] =
+        (sp_finding){c, entry ? sp_xstrdup(entry) : NULL, abi ? sp_xstrdup(abi) : NULL, msg};
 }
 
 size_t sp_report_count(const sp_report *r, int severity)
@@ -168,9 +169,9 @@ void sp_report_print_text(const sp_report *r, FILE *out)
             qsort(f->v, f->n, sizeof *f->v, cmp_finding);
         for (size_t k = 0; k < f->n; k++) {
             const sp_finding *x = &f->v[k];
-            fprintf(out, "%s: %s: %s[%s]: %s%s%s (hint: %s)\n", f->path,
-                    x->entry ? x->entry : "-", severity_name(x->check->severity), x->check->id,
-                    x->abi ? x->abi : "", x->abi ? ": " : "", x->message, x->check->hint);
+            fprintf(out, "%s: %s: %s[%s]: %s%s%s (hint: %s)\n", f->path, x->entry ? x->entry : "-",
+                    severity_name(x->check->severity), x->check->id, x->abi ? x->abi : "",
+                    x->abi ? ": " : "", x->message, x->check->hint);
             counts[x->check - sp_checks]++;
         }
     }

@@ -6,9 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/parallel.h"
+#include "sppack/platform.h"
 
 /* The file: a header, the roots, the entries (each root's a contiguous
  * run), then the strings they point into (NUL-terminated). All integers in
@@ -40,10 +47,10 @@ uint64_t sp_snapshot_clock_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    return sp_timespec_ns(&t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* ---- saving ------------------------------------------------------------------------------- */
+/* ---- saving --------------------------------------------------------------------------------- */
 
 struct builder {
     sp_buf entries, strings;
@@ -59,8 +66,7 @@ static uint64_t add_string(struct builder *b, const char *s)
     return at;
 }
 
-static void add_entries(struct builder *b, const sp_tree_file *v, size_t n, int kind,
-                        int as_root)
+static void add_entries(struct builder *b, const sp_tree_file *v, size_t n, int kind, int as_root)
 {
     for (size_t i = 0; i < n; i++) {
         if (v[i].ctime_ns >= b->trusted_before)
@@ -81,10 +87,7 @@ static void add_entries(struct builder *b, const sp_tree_file *v, size_t n, int 
 int sp_snapshot_save(const char *path, uint64_t key, const sp_snapshot_root *roots, size_t n,
                      uint64_t walk_start_ns)
 {
-    struct builder b;
-    memset(&b, 0, sizeof b);
-    sp_buf_init(&b.entries);
-    sp_buf_init(&b.strings);
+    struct builder b = {0};
     b.trusted_before =
         walk_start_ns > SP_SNAPSHOT_RECENT_NS ? walk_start_ns - SP_SNAPSHOT_RECENT_NS : 0;
     sp_buf head;
@@ -115,8 +118,7 @@ int sp_snapshot_save(const char *path, uint64_t key, const sp_snapshot_root *roo
         sp_buf_add(&head, b.entries.data, b.entries.len);
         sp_buf_add(&head, b.strings.data, b.strings.len);
         h.checksum = XXH3_64bits(head.data, head.len);
-        memcpy(head.data + offsetof(struct snap_header, checksum), &h.checksum,
-               sizeof h.checksum);
+        memcpy(head.data + offsetof(struct snap_header, checksum), &h.checksum, sizeof h.checksum);
         if (sp_write_file_atomic(path, head.data, head.len, NULL) != 0)
             rc = -1;
     }
@@ -128,7 +130,7 @@ int sp_snapshot_save(const char *path, uint64_t key, const sp_snapshot_root *roo
     return rc;
 }
 
-/* ---- checking ----------------------------------------------------------------------------- */
+/* ---- checking ------------------------------------------------------------------------------- */
 
 struct snap {
     const struct snap_header *h;
@@ -182,22 +184,18 @@ static int entry_unchanged(const struct snap_entry *e, const struct stat *st)
 {
     if (e->kind == SNAP_DIR ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
         return 0;
-    return e->ino == (uint64_t)st->st_ino && e->mtime_ns == sp_timespec_ns(&st->st_mtim) &&
-           e->ctime_ns == sp_timespec_ns(&st->st_ctim) &&
+    return e->ino == (uint64_t)st->st_ino && e->mtime_ns == sp_stat_mtime_ns(st) &&
+           e->ctime_ns == sp_stat_ctime_ns(st) &&
            (e->kind == SNAP_DIR || e->size == (uint64_t)st->st_size);
 }
 
-/* The entries are checked in chunks, claimed by whichever thread is free,
- * so a helper that could not be started only means fewer hands, and a
- * caller that joins late takes what is left. */
+/* The entries are checked in chunks of CHUNK, claimed by whichever thread
+ * is free; the first difference stops the rest. */
 #define CHUNK 256
 
-struct sp_snapshot_check {
-    sp_map map;
-    struct snap s;
-    uint64_t next; /* first entry of the next chunk, claimed atomically */
-    int changed;   /* set by whoever sees a difference first, or to stop */
-    sp_threads helpers;
+struct check {
+    const struct snap *s;
+    int changed; /* set by whoever sees a difference first */
 };
 
 /* 0 when entries [from, to) are unchanged. */
@@ -212,7 +210,7 @@ static int check_chunk(const struct snap *s, uint64_t from, uint64_t to)
             if (fd >= 0)
                 close(fd);
             /* Descriptors of its own: no reference count bounced between threads. */
-            fd = open(s->strings + s->roots[r].path, O_PATH | O_CLOEXEC);
+            fd = sp_open_path(s->strings + s->roots[r].path);
             if (fd < 0)
                 return -1;
         }
@@ -227,70 +225,38 @@ static int check_chunk(const struct snap *s, uint64_t from, uint64_t to)
     return rc;
 }
 
-static void *check_thread(void *arg)
+static void check_one(void *ctx, int worker, size_t chunk)
 {
-    struct sp_snapshot_check *c = arg;
-    uint64_t total = c->s.h->nentries;
-    while (!__atomic_load_n(&c->changed, __ATOMIC_RELAXED)) {
-        uint64_t from = __atomic_fetch_add(&c->next, CHUNK, __ATOMIC_RELAXED);
-        if (from >= total)
-            break;
-        if (check_chunk(&c->s, from, from + CHUNK < total ? from + CHUNK : total) != 0)
-            __atomic_store_n(&c->changed, 1, __ATOMIC_RELAXED);
-    }
-    return NULL;
+    (void)worker;
+    struct check *c = ctx;
+    if (__atomic_load_n(&c->changed, __ATOMIC_RELAXED))
+        return;
+    uint64_t from = (uint64_t)chunk * CHUNK, total = c->s->h->nentries;
+    if (check_chunk(c->s, from, from + CHUNK < total ? from + CHUNK : total) != 0)
+        __atomic_store_n(&c->changed, 1, __ATOMIC_RELAXED);
 }
 
 /* Entries each thread stats at least: fewer are not worth a thread. */
 #define ENTRIES_PER_THREAD 1024
 
-sp_snapshot_check *sp_snapshot_check_start(const char *path, uint64_t key,
-                                           const char *const *roots, size_t n, int jobs)
-{
-    sp_snapshot_check *c = sp_xcalloc(1, sizeof *c);
-    if (sp_map_open(&c->map, path, NULL) != 0) {
-        free(c);
-        return NULL;
-    }
-    int ok = parse(c->map.data, c->map.size, key, &c->s) == 0 && c->s.h->nroots == n;
-    for (size_t r = 0; ok && r < n; r++)
-        ok = strcmp(c->s.strings + c->s.roots[r].path, roots[r]) == 0;
-    if (!ok) {
-        sp_map_close(&c->map);
-        free(c);
-        return NULL;
-    }
-    uint64_t most = 1 + c->s.h->nentries / ENTRIES_PER_THREAD;
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > SP_MAX_THREADS)
-        jobs = SP_MAX_THREADS;
-    if ((uint64_t)jobs > most)
-        jobs = (int)most;
-    void *args[SP_MAX_THREADS];
-    for (int t = 0; t < jobs; t++)
-        args[t] = c;
-    sp_threads_start(&c->helpers, check_thread, args, jobs - 1);
-    return c;
-}
-
-int sp_snapshot_check_finish(sp_snapshot_check *c, int help)
-{
-    if (!c)
-        return 0;
-    if (help)
-        check_thread(c);
-    else
-        __atomic_store_n(&c->changed, 1, __ATOMIC_RELAXED);
-    sp_threads_join(&c->helpers);
-    int unchanged = help && !c->changed;
-    sp_map_close(&c->map);
-    free(c);
-    return unchanged;
-}
-
 int sp_snapshot_unchanged(const char *path, uint64_t key, const char *const *roots, size_t n,
                           int jobs)
 {
-    return sp_snapshot_check_finish(sp_snapshot_check_start(path, key, roots, n, jobs), 1);
+    sp_map map;
+    struct snap s;
+    if (sp_map_open(&map, path, NULL) != 0)
+        return 0;
+    int ok = parse(map.data, map.size, key, &s) == 0 && s.h->nroots == n;
+    for (size_t r = 0; ok && r < n; r++)
+        ok = strcmp(s.strings + s.roots[r].path, roots[r]) == 0;
+    if (ok) {
+        uint64_t most = 1 + s.h->nentries / ENTRIES_PER_THREAD;
+        if ((uint64_t)jobs > most)
+            jobs = (int)most;
+        struct check c = {&s, 0};
+        sp_parallel_for((size_t)((s.h->nentries + CHUNK - 1) / CHUNK), jobs, check_one, &c);
+        ok = !c.changed;
+    }
+    sp_map_close(&map);
+    return ok;
 }

@@ -5,11 +5,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sppack/alloc.h"
+#include "sppack/parallel.h"
+#include "sppack/path.h"
+#include "sppack/platform.h"
+#include "sppack/vec.h"
 
 void sp_tree_init(sp_tree *t)
 {
@@ -44,12 +49,12 @@ static int entry_excluded(const sp_strv *globs, const char *rel, const char *nam
     return 0;
 }
 
-/* ---- the walk: directories are tasks on a shared stack, for any number of threads --------- */
+/* ---- the walk: one level of directories at a time, each level shared by the threads --------- */
 
 /* A directory to read. */
 struct dir_task {
     size_t root;    /* index into the roots walked */
-    int fd;         /* already open (by its parent's task), or -1: open path */
+    int fd;         /* already open (by its parent's reader), or -1: open path */
     char *path;     /* root-joined */
     char *rel;      /* relative to the root, "" for the root */
     char *dir_real; /* canonical path, to catch links leading back to an ancestor */
@@ -63,81 +68,41 @@ struct problem {
     sp_error err;
 };
 
+/* What reading one directory found. */
+struct dir_result {
+    SP_VEC(sp_tree_file) files;
+    sp_tree_file self; /* the directory's own record */
+    int has_self;
+    SP_VEC(struct dir_task) subdirs;
+    SP_VEC(struct problem) problems;
+};
+
 struct walker {
     sp_walk_root *roots;
     char **real_roots;
     size_t nroots;
-
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    struct dir_task *stack; /* under lock */
-    size_t nstack, stack_cap;
-    size_t pending; /* tasks queued or being read; the walk ends at 0 */
-    int open_fds;   /* directory descriptors held by queued tasks */
-    struct problem *problems;
-    size_t nproblems, problems_cap;
-    struct walk_thread *threads; /* every thread's files, for the finishing */
-    int nthreads;
-    size_t next_root; /* next root to finish, claimed atomically */
-};
-
-/* Each thread's files, per root, merged when the walk ends. */
-struct walk_thread {
-    struct walker *w;
-    sp_tree *parts;
+    struct dir_task *level; /* the directories being read */
+    struct dir_result *results;
+    int held_fds; /* descriptors held by queued tasks, atomically */
 };
 
 /* Queued tasks may hold their directory open (one lookup less each), up to this many. */
-#define MAX_HELD_FDS 64
+#define MAX_HELD_FDS 256
 
-static void push_task(struct walker *w, struct dir_task t)
+static void record(sp_tree_file *f, char *rel, char *path, const struct stat *st)
 {
-    pthread_mutex_lock(&w->lock);
-    if (w->nstack == w->stack_cap) {
-        w->stack_cap = w->stack_cap ? w->stack_cap * 2 : 64;
-        w->stack = sp_xrealloc(w->stack, w->stack_cap * sizeof *w->stack);
-    }
-    w->stack[w->nstack++] = t;
-    w->pending++;
-    if (t.fd >= 0)
-        w->open_fds++;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
-}
-
-static int may_hold_fd(struct walker *w)
-{
-    pthread_mutex_lock(&w->lock);
-    int ok = w->open_fds < MAX_HELD_FDS;
-    pthread_mutex_unlock(&w->lock);
-    return ok;
-}
-
-static void add_problem(struct walker *w, size_t root, char *rel, sp_error *err)
-{
-    pthread_mutex_lock(&w->lock);
-    if (w->nproblems == w->problems_cap) {
-        w->problems_cap = w->problems_cap ? w->problems_cap * 2 : 8;
-        w->problems = sp_xrealloc(w->problems, w->problems_cap * sizeof *w->problems);
-    }
-    w->problems[w->nproblems++] = (struct problem){root, rel, *err};
-    pthread_mutex_unlock(&w->lock);
-}
-
-static void add_entry(sp_tree_file **v, size_t *n, size_t *cap, char *rel, char *path,
-                      const struct stat *st)
-{
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 256;
-        *v = sp_xrealloc(*v, *cap * sizeof **v);
-    }
-    sp_tree_file *f = &(*v)[(*n)++];
     f->rel = rel;
     f->path = path;
     f->size = (uint64_t)st->st_size;
-    f->mtime_ns = sp_timespec_ns(&st->st_mtim);
-    f->ctime_ns = sp_timespec_ns(&st->st_ctim);
+    f->mtime_ns = sp_stat_mtime_ns(st);
+    f->ctime_ns = sp_stat_ctime_ns(st);
     f->ino = (uint64_t)st->st_ino;
+}
+
+static void add_problem(struct dir_result *r, size_t root, const char *rel, const sp_error *err)
+{
+    struct problem p = {root, sp_xstrdup(rel), *err};
+    SP_VEC_PUSH(r->problems, p);
 }
 
 static int skip_dir(const sp_walk_opts *opts, const char *name, int top)
@@ -153,27 +118,30 @@ static int skip_dir(const sp_walk_opts *opts, const char *name, int top)
     return 0;
 }
 
-/* Looks at one entry of the directory t (open as dfd). Files go to out,
- * directories to the stack; 0, or -1 with err set. crel and cpath are
- * taken over. */
-static int visit(struct walk_thread *th, const struct dir_task *t, int dfd, const char *name,
-                 unsigned char d_type, char *crel, char *cpath, sp_error *err)
+/* Looks at one entry of the directory t (open as dfd). Files go to r's
+ * files, directories to its subdirs; 0, or -1 with err set. crel and cpath
+ * are taken over. */
+static int visit(struct walker *w, struct dir_result *r, const struct dir_task *t, int dfd,
+                 const char *name, unsigned char d_type, char *crel, char *cpath, sp_error *err)
 {
-    struct walker *w = th->w;
     const sp_walk_opts *opts = w->roots[t->root].opts;
     struct stat st;
     int rc = 0;
     char *target_real = NULL;
     if (opts && entry_excluded(opts->excludes, crel, name))
         goto done;
+#ifdef DT_DIR
     if (d_type == DT_DIR) {
-        /* Nothing of a directory's own is recorded: no stat needed. */
+        /* Nothing of a directory's own is recorded here: no stat needed. */
         memset(&st, 0, sizeof st);
         st.st_mode = S_IFDIR;
-    } else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    } else
+#endif
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         rc = sp_error_set(err, SP_EIO, cpath, "cannot read: %s", strerror(errno));
         goto done;
     }
+    (void)d_type;
     if (S_ISLNK(st.st_mode)) {
         target_real = realpath(cpath, NULL);
         if (!target_real) {
@@ -213,15 +181,18 @@ static int visit(struct walk_thread *th, const struct dir_task *t, int dfd, cons
             goto done;
         }
         int fd = -1;
-        if (may_hold_fd(w))
+        if (__atomic_add_fetch(&w->held_fds, 1, __ATOMIC_RELAXED) <= MAX_HELD_FDS)
             fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        push_task(w, (struct dir_task){t->root, fd, cpath, crel, real});
+        if (fd < 0)
+            __atomic_sub_fetch(&w->held_fds, 1, __ATOMIC_RELAXED);
+        struct dir_task sub = {t->root, fd, cpath, crel, real};
+        SP_VEC_PUSH(r->subdirs, sub);
         return 0;
     }
     if (S_ISREG(st.st_mode)) {
         free(target_real);
-        sp_tree *part = &th->parts[t->root];
-        add_entry(&part->files, &part->n, &part->cap, crel, cpath, &st);
+        SP_VEC_GROW(r->files);
+        record(&r->files.v[r->files.n++], crel, cpath, &st);
         return 0;
     }
     rc = sp_error_set(err, SP_EINPUT, cpath,
@@ -233,195 +204,93 @@ done:
     return rc;
 }
 
-/* Reads every entry name of the open directory fd (getdents64 straight:
- * no DIR stream and its descriptor checks). *types gets each d_type. */
-static int read_names(int fd, sp_buf *buf, size_t **offsets, unsigned char **types, size_t *n)
-{
-    size_t cap = 0;
-    *offsets = NULL;
-    *types = NULL;
-    *n = 0;
-    char chunk[16384];
-    for (;;) {
-        ssize_t got = getdents64(fd, chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return errno;
-        if (got == 0)
-            return 0;
-        for (ssize_t at = 0; at < got;) {
-            const struct dirent64 *de = (const struct dirent64 *)(chunk + at);
-            at += de->d_reclen;
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 64;
-                *offsets = sp_xrealloc(*offsets, cap * sizeof **offsets);
-                *types = sp_xrealloc(*types, cap);
-            }
-            (*offsets)[*n] = buf->len;
-            (*types)[*n] = de->d_type;
-            (*n)++;
-            sp_buf_add(buf, de->d_name, strlen(de->d_name) + 1);
-        }
-    }
-}
-
 struct name_ref {
     const char *name;
     unsigned char type;
 };
 
-static int cmp_name_ref(const void *a, const void *b)
+static int cmp_name_ref(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     return strcmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
 }
 
-static void read_dir(struct walk_thread *th, struct dir_task *t)
+static void read_dir(void *ctx, int worker, size_t i)
 {
-    struct walker *w = th->w;
+    (void)worker;
+    struct walker *w = ctx;
+    struct dir_task *t = &w->level[i];
+    struct dir_result *r = &w->results[i];
     sp_error err;
     sp_error_init(&err);
-    int fd = t->fd >= 0 ? t->fd : open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = t->fd;
+    if (fd >= 0)
+        __atomic_sub_fetch(&w->held_fds, 1, __ATOMIC_RELAXED);
+    else
+        fd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         sp_error_set(&err, SP_EIO, t->path, "cannot read directory: %s", strerror(errno));
-        add_problem(w, t->root, sp_xstrdup(t->rel), &err);
+        add_problem(r, t->root, t->rel, &err);
         return;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         sp_error_set(&err, SP_EIO, t->path, "cannot read directory: %s", strerror(errno));
-        add_problem(w, t->root, sp_xstrdup(t->rel), &err);
+        add_problem(r, t->root, t->rel, &err);
         close(fd);
         return;
     }
-    sp_tree *part = &th->parts[t->root];
     st.st_size = 0; /* not part of a directory's record */
-    add_entry(&part->dirs, &part->ndirs, &part->dirs_cap, sp_xstrdup(t->rel), NULL, &st);
-    sp_buf names;
-    sp_buf_init(&names);
-    size_t *offsets, n;
-    unsigned char *types;
-    int rerr = read_names(fd, &names, &offsets, &types, &n);
+    record(&r->self, sp_xstrdup(t->rel), NULL, &st);
+    r->has_self = 1;
+    sp_dir_list names;
+    int rerr = sp_dir_list_read(fd, &names);
     if (rerr) {
         sp_error_set(&err, SP_EIO, t->path, "cannot read directory: %s", strerror(rerr));
-        add_problem(w, t->root, sp_xstrdup(t->rel), &err);
+        add_problem(r, t->root, t->rel, &err);
     } else {
-        struct name_ref *refs = sp_xcalloc(n ? n : 1, sizeof *refs);
-        for (size_t i = 0; i < n; i++)
-            refs[i] = (struct name_ref){(const char *)names.data + offsets[i], types[i]};
-        if (n > 1)
-            qsort(refs, n, sizeof *refs, cmp_name_ref);
+        struct name_ref *refs = sp_xcalloc(names.n, sizeof *refs);
+        for (size_t k = 0; k < names.n; k++)
+            refs[k] = (struct name_ref){names.names + names.offsets[k], names.types[k]};
+        sp_sort(refs, names.n, sizeof *refs, cmp_name_ref, NULL);
         /* Entries are looked up relative to the open directory: no full
          * path walk per file (this walk is most of a no-op repack). */
-        for (size_t i = 0; i < n; i++) {
-            const char *name = refs[i].name;
+        for (size_t k = 0; k < names.n; k++) {
+            const char *name = refs[k].name;
             char *crel = sp_path_join(t->rel, name);
-            if (visit(th, t, fd, name, refs[i].type, crel, sp_path_join(t->path, name), &err) != 0)
-                add_problem(w, t->root, sp_path_join(t->rel, name), &err);
+            if (visit(w, r, t, fd, name, refs[k].type, crel, sp_path_join(t->path, name), &err) !=
+                0) {
+                char *prel = sp_path_join(t->rel, name);
+                add_problem(r, t->root, prel, &err);
+                free(prel);
+            }
         }
         free(refs);
     }
+    sp_dir_list_release(&names);
     close(fd);
-    free(offsets);
-    free(types);
-    sp_buf_release(&names);
 }
 
-static void finish_roots(struct walker *w);
-
-static void *walk_thread(void *arg)
+static int cmp_file(const void *a, const void *b, void *ctx)
 {
-    struct walk_thread *th = arg;
-    struct walker *w = th->w;
-    pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (w->nstack == 0 && w->pending > 0)
-            pthread_cond_wait(&w->wake, &w->lock);
-        if (w->nstack == 0)
-            break;
-        struct dir_task t = w->stack[--w->nstack];
-        if (t.fd >= 0)
-            w->open_fds--;
-        pthread_mutex_unlock(&w->lock);
-        read_dir(th, &t);
-        free(t.path);
-        free(t.rel);
-        free(t.dir_real);
-        pthread_mutex_lock(&w->lock);
-        if (--w->pending == 0)
-            pthread_cond_broadcast(&w->wake);
-    }
-    pthread_mutex_unlock(&w->lock);
-    /* Every directory is read (pending reached 0 under the lock, so every
-     * thread's files and problems are complete): share the finishing. */
-    finish_roots(w);
-    return NULL;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
+    (void)ctx;
     return strcmp(((const sp_tree_file *)a)->rel, ((const sp_tree_file *)b)->rel);
 }
 
-static void append_entries(sp_tree_file **v, size_t *n, size_t *cap, const sp_tree_file *more,
-                           size_t nmore)
+static void append_files(sp_tree_file **v, size_t *n, size_t *cap, const sp_tree_file *more,
+                         size_t nmore)
 {
     if (!nmore)
         return;
     if (*n + nmore > *cap) {
-        *cap = *n + nmore;
+        *cap = (*n + nmore) * 2;
         *v = sp_xrealloc(*v, *cap * sizeof **v);
     }
     memcpy(*v + *n, more, nmore * sizeof *more);
     *n += nmore;
 }
 
-/* Merges root r's files from every thread, in path order, or settles its
- * error: the first problem in path order. */
-static void finish_root(struct walker *w, size_t r)
-{
-    sp_walk_root *root = &w->roots[r];
-    const struct problem *first = NULL;
-    for (size_t k = 0; k < w->nproblems; k++)
-        if (w->problems[k].root == r && (!first || strcmp(w->problems[k].rel, first->rel) < 0))
-            first = &w->problems[k];
-    if (first && root->rc == 0) {
-        root->err = first->err;
-        root->rc = -1;
-    }
-    sp_tree *out = root->out;
-    for (int i = 0; i < w->nthreads; i++) {
-        sp_tree *part = &w->threads[i].parts[r];
-        if (root->rc == 0) {
-            append_entries(&out->files, &out->n, &out->cap, part->files, part->n);
-            append_entries(&out->dirs, &out->ndirs, &out->dirs_cap, part->dirs, part->ndirs);
-            free(part->files);
-            free(part->dirs);
-        } else {
-            sp_tree_release(part);
-        }
-        sp_tree_init(part);
-    }
-    if (out->n > 1)
-        qsort(out->files, out->n, sizeof *out->files, cmp_file);
-    if (out->ndirs > 1)
-        qsort(out->dirs, out->ndirs, sizeof *out->dirs, cmp_file);
-}
-
-/* Once every directory is read, the threads share the roots' merging and sorting. */
-static void finish_roots(struct walker *w)
-{
-    for (;;) {
-        size_t r = __atomic_fetch_add(&w->next_root, 1, __ATOMIC_RELAXED);
-        if (r >= w->nroots)
-            return;
-        finish_root(w, r);
-    }
-}
-
-static int start_root(struct walker *w, size_t i)
+static int start_root(struct walker *w, size_t i, struct dir_task *task)
 {
     sp_walk_root *r = &w->roots[i];
     struct stat st;
@@ -435,56 +304,78 @@ static int start_root(struct walker *w, size_t i)
     w->real_roots[i] = realpath(r->root, NULL);
     if (!w->real_roots[i])
         return sp_error_set(&r->err, SP_EIO, r->root, "cannot resolve: %s", strerror(errno));
-    push_task(w, (struct dir_task){i, -1, sp_xstrdup(r->root), sp_xstrdup(""),
-                                   sp_xstrdup(w->real_roots[i])});
+    *task =
+        (struct dir_task){i, -1, sp_xstrdup(r->root), sp_xstrdup(""), sp_xstrdup(w->real_roots[i])};
     return 0;
 }
 
 void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
 {
-    struct walker w;
-    memset(&w, 0, sizeof w);
-    w.roots = roots;
-    w.nroots = n;
-    w.real_roots = sp_xcalloc(n ? n : 1, sizeof *w.real_roots);
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.wake, NULL);
+    struct walker w = {.roots = roots, .nroots = n, .real_roots = sp_xcalloc(n, sizeof(char *))};
+    SP_VEC(struct dir_task) level = {0};
+    SP_VEC(struct problem) problems = {0};
     for (size_t i = 0; i < n; i++) {
         sp_error_init(&roots[i].err);
         sp_tree_init(roots[i].out);
-        roots[i].rc = start_root(&w, i);
+        struct dir_task t;
+        roots[i].rc = start_root(&w, i, &t);
+        if (roots[i].rc == 0)
+            SP_VEC_PUSH(level, t);
     }
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > SP_MAX_THREADS)
-        jobs = SP_MAX_THREADS;
-    struct walk_thread th[SP_MAX_THREADS];
-    void *args[SP_MAX_THREADS];
-    for (int i = 0; i < jobs; i++) {
-        th[i].w = &w;
-        th[i].parts = sp_xcalloc(n ? n : 1, sizeof *th[i].parts);
-        args[i] = &th[i];
+    /* Level by level: every directory of one depth is read in parallel, then
+     * what they found is gathered in order, so the result never depends on
+     * the threads' timing. */
+    while (level.n) {
+        w.level = level.v;
+        w.results = sp_xcalloc(level.n, sizeof *w.results);
+        sp_parallel_for(level.n, jobs, read_dir, &w);
+        SP_VEC(struct dir_task) next = {0};
+        for (size_t i = 0; i < level.n; i++) {
+            struct dir_result *r = &w.results[i];
+            sp_tree *out = roots[level.v[i].root].out;
+            append_files(&out->files, &out->n, &out->cap, r->files.v, r->files.n);
+            if (r->has_self)
+                append_files(&out->dirs, &out->ndirs, &out->dirs_cap, &r->self, 1);
+            for (size_t k = 0; k < r->subdirs.n; k++)
+                SP_VEC_PUSH(next, r->subdirs.v[k]);
+            for (size_t k = 0; k < r->problems.n; k++)
+                SP_VEC_PUSH(problems, r->problems.v[k]);
+            free(r->files.v);
+            free(r->subdirs.v);
+            free(r->problems.v);
+            free(level.v[i].path);
+            free(level.v[i].rel);
+            free(level.v[i].dir_real);
+        }
+        free(w.results);
+        free(level.v);
+        level.v = next.v;
+        level.n = next.n;
+        level.cap = next.cap;
     }
-    /* Set before any thread starts: a thread finishing early merges them all. */
-    w.threads = th;
-    w.nthreads = jobs;
-    sp_threads helpers;
-    sp_threads_start(&helpers, walk_thread, args + 1, jobs - 1);
-    walk_thread(&th[0]);
-    sp_threads_join(&helpers);
-    /* A thread that could not be started leaves its share to the others. */
-    finish_roots(&w);
+    for (size_t r = 0; r < n; r++) {
+        sp_walk_root *root = &roots[r];
+        const struct problem *first = NULL;
+        for (size_t k = 0; k < problems.n; k++)
+            if (problems.v[k].root == r && (!first || strcmp(problems.v[k].rel, first->rel) < 0))
+                first = &problems.v[k];
+        if (first && root->rc == 0) {
+            root->err = first->err;
+            root->rc = -1;
+        }
+        if (root->rc != 0) {
+            sp_tree_release(root->out);
+            continue;
+        }
+        sp_sort(root->out->files, root->out->n, sizeof *root->out->files, cmp_file, NULL);
+        sp_sort(root->out->dirs, root->out->ndirs, sizeof *root->out->dirs, cmp_file, NULL);
+    }
+    for (size_t k = 0; k < problems.n; k++)
+        free(problems.v[k].rel);
+    free(problems.v);
     for (size_t r = 0; r < n; r++)
         free(w.real_roots[r]);
-    for (int i = 0; i < jobs; i++)
-        free(th[i].parts);
-    for (size_t k = 0; k < w.nproblems; k++)
-        free(w.problems[k].rel);
-    free(w.problems);
-    free(w.stack);
     free(w.real_roots);
-    pthread_mutex_destroy(&w.lock);
-    pthread_cond_destroy(&w.wake);
 }
 
 int sp_tree_walk(const char *root, const sp_walk_opts *opts, sp_tree *out, sp_error *err)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "sppack/alloc.h"
+
 #define EOCD_SIG 0x06054b50u
 #define EOCD64_LOCATOR_SIG 0x07064b50u
 #define CEN_SIG 0x02014b50u
@@ -47,17 +49,6 @@ const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e)
     return z->data + e->data_offset;
 }
 
-int sp_zip_is_native_lib(const char *name)
-{
-    if (strncmp(name, "base/", 5) == 0)
-        name += 5;
-    if (strncmp(name, "lib/", 4) != 0)
-        return 0;
-    const char *abi_end = strchr(name + 4, '/');
-    size_t n = strlen(name);
-    return abi_end && abi_end > name + 4 && n > 3 && strcmp(name + n - 3, ".so") == 0;
-}
-
 /* The end record: the last signature whose comment ends exactly at the end
  * of the file; failing that (lenient), the last signature whose comment fits. */
 static int find_eocd(const sp_zip *z, int lenient, uint64_t *off)
@@ -81,19 +72,37 @@ static int find_eocd(const sp_zip *z, int lenient, uint64_t *off)
     return -1;
 }
 
-/* Stops the parse: err gets "label: msg", z->fatal_id the check ID. */
-static int fatal(sp_zip *z, const char *id, sp_error *err, const char *label, const char *msg)
+/* Stops the parse: err gets "label: msg", z->fatal the problem. */
+static int fatal(sp_zip *z, enum sp_zip_problem why, sp_error *err, const char *label,
+                 const char *msg)
 {
     sp_error_set(err, SP_EINPUT, label, "%s", msg);
-    const char *keep = id;
     /* Free what was built but keep the caller's mapping for sp_zip_close. */
     for (size_t i = 0; i < z->n; i++)
         free(z->entries[i].name);
     free(z->entries);
     z->entries = NULL;
     z->n = 0;
-    z->fatal_id = keep;
+    z->fatal = why;
     return -1;
+}
+
+/* The local header of a valid entry, whose 30 bytes and name are inside
+ * the file (checked by the caller). */
+static void read_local(const unsigned char *d, size_t size, sp_zip_entry *x)
+{
+    const unsigned char *lh = d + x->local_offset;
+    sp_zip_local *l = &x->local;
+    l->flags = rd16(lh + 6);
+    l->method = rd16(lh + 8);
+    l->crc = rd32(lh + 14);
+    l->csize = rd32(lh + 18);
+    l->usize = rd32(lh + 22);
+    l->name_len = rd16(lh + 26);
+    l->extra_len = rd16(lh + 28);
+    l->name_matches = l->name_len == x->name_len &&
+                      x->local_offset + LOC_SIZE + l->name_len <= size &&
+                      memcmp(lh + LOC_SIZE, x->name, x->name_len) == 0;
 }
 
 int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const char *label,
@@ -109,23 +118,24 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
     char msg[512];
     uint64_t eocd;
     if (find_eocd(z, issue != NULL, &eocd) != 0)
-        return fatal(z, "Z001", err, label, "not a zip file (no end of central directory)");
+        return fatal(z, SP_ZIP_NOT_ZIP, err, label, "not a zip file (no end of central directory)");
     const unsigned char *e = d + eocd;
     z->trailing = size - (eocd + EOCD_SIZE + rd16(e + 20));
     if (z->trailing && issue) {
         snprintf(msg, sizeof msg, "%llu bytes after the end of central directory record",
                  (unsigned long long)z->trailing);
-        issue(ctx, "Z002", NULL, msg);
+        issue(ctx, SP_ZIP_TRAILING, NULL, msg);
     }
     uint16_t count = rd16(e + 10);
     uint32_t cd_size = rd32(e + 12), cd_off = rd32(e + 16);
     if (count == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu ||
         (eocd >= 20 && rd32(d + eocd - 20) == EOCD64_LOCATOR_SIG))
-        return fatal(z, "Z006", err, label, "ZIP64 archive (Android rejects them)");
+        return fatal(z, SP_ZIP_ZIP64, err, label, "ZIP64 archive (Android rejects them)");
     if (rd16(e + 4) != 0 || rd16(e + 6) != 0 || rd16(e + 8) != count)
-        return fatal(z, "Z001", err, label, "multi-disk zip archives are not supported");
+        return fatal(z, SP_ZIP_MULTIDISK, err, label, "multi-disk zip archives are not supported");
     if ((uint64_t)cd_off + cd_size > eocd)
-        return fatal(z, "Z009", err, label, "central directory runs into the end record");
+        return fatal(z, SP_ZIP_CD_OVERLAP, err, label,
+                     "central directory runs into the end record");
     z->eocd_offset = eocd;
     z->cd_offset = cd_off;
     z->cd_size = cd_size;
@@ -136,22 +146,21 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
     }
     /* A count can claim no more entries than the directory has room for. */
     if ((uint64_t)count * CEN_SIZE > cd_size) {
-        snprintf(msg, sizeof msg, "central directory too small for %u entries (truncated?)",
-                 count);
-        return fatal(z, "Z001", err, label, msg);
+        snprintf(msg, sizeof msg, "central directory too small for %u entries (truncated?)", count);
+        return fatal(z, SP_ZIP_TRUNCATED, err, label, msg);
     }
     z->entries = sp_xcalloc(count ? count : 1, sizeof *z->entries);
     uint64_t p = cd_off, end = (uint64_t)cd_off + cd_size;
     for (uint16_t i = 0; i < count; i++) {
         if (p + CEN_SIZE > end || rd32(d + p) != CEN_SIG) {
             snprintf(msg, sizeof msg, "central directory entry %u is corrupt", i);
-            return fatal(z, "Z001", err, label, msg);
+            return fatal(z, SP_ZIP_TRUNCATED, err, label, msg);
         }
         const unsigned char *c = d + p;
         uint16_t nlen = rd16(c + 28), xlen = rd16(c + 30), clen = rd16(c + 32);
         if (p + CEN_SIZE + nlen + xlen + clen > end) {
             snprintf(msg, sizeof msg, "central directory entry %u is truncated", i);
-            return fatal(z, "Z001", err, label, msg);
+            return fatal(z, SP_ZIP_TRUNCATED, err, label, msg);
         }
         sp_zip_entry *x = &z->entries[z->n++];
         x->name = sp_xstrndup((const char *)c + CEN_SIZE, nlen);
@@ -166,32 +175,32 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
         x->ext_attr = rd32(c + 38);
         x->local_offset = rd32(c + 42);
         p += CEN_SIZE + nlen + xlen + clen;
-        if (x->csize == 0xFFFFFFFFu || x->usize == 0xFFFFFFFFu ||
-            x->local_offset == 0xFFFFFFFFu) {
+        if (x->csize == 0xFFFFFFFFu || x->usize == 0xFFFFFFFFu || x->local_offset == 0xFFFFFFFFu) {
             snprintf(msg, sizeof msg, "%s: ZIP64 entry (Android rejects them)", x->name);
-            return fatal(z, "Z006", err, label, msg);
+            return fatal(z, SP_ZIP_ZIP64, err, label, msg);
         }
         uint64_t lo = x->local_offset;
-        const char *problem = NULL, *id = NULL;
+        const char *problem = NULL;
+        enum sp_zip_problem why = SP_ZIP_OK;
         if (lo + LOC_SIZE > size || rd32(d + lo) != LOC_SIG) {
             problem = "no local header at the offset the central directory gives";
-            id = "Z003";
+            why = SP_ZIP_NO_LOCAL;
         } else {
-            x->local_extra_len = rd16(d + lo + 28);
-            x->data_offset = lo + LOC_SIZE + rd16(d + lo + 26) + x->local_extra_len;
+            x->data_offset = lo + LOC_SIZE + rd16(d + lo + 26) + rd16(d + lo + 28);
             if (x->data_offset + x->csize > size) {
                 problem = "data runs past the end of the file (truncated?)";
-                id = "Z001";
+                why = SP_ZIP_TRUNCATED;
             }
         }
         if (problem) {
             if (!issue) {
                 snprintf(msg, sizeof msg, "%s: %s", x->name, problem);
-                return fatal(z, id, err, label, msg);
+                return fatal(z, why, err, label, msg);
             }
-            issue(ctx, id, x->name, problem);
+            issue(ctx, why, x->name, problem);
             continue;
         }
+        read_local(d, size, x);
         x->valid = 1;
     }
     return 0;
@@ -230,6 +239,10 @@ int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, s
     if (e->usize > max_size)
         return sp_error_set(err, SP_EINPUT, e->name, "entry of %u bytes is larger than %zu",
                             e->usize, max_size);
+    if (e->method != 0 && (uint64_t)e->usize > (uint64_t)e->csize * SP_ZIP_MAX_RATIO + 1024)
+        return sp_error_set(err, SP_EINPUT, e->name,
+                            "claims %u bytes from %u compressed: more than deflate can give",
+                            e->usize, e->csize);
     const unsigned char *data = sp_zip_data(z, e);
     if (e->method == 0) {
         if (e->csize != e->usize)
@@ -259,4 +272,41 @@ int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, s
     if ((uint32_t)crc32_z(0, (const unsigned char *)out->data, out->len) != e->crc)
         return sp_error_set(err, SP_EINPUT, e->name, "CRC mismatch");
     return 0;
+}
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+        if (!len || i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        if ((len == 2 && b < 0xC2) || (len == 3 && b == 0xE0 && s[i + 1] < 0xA0) ||
+            (len == 4 && (b > 0xF4 || (b == 0xF0 && s[i + 1] < 0x90))))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+const char *sp_zip_unsafe_name(const char *n, size_t len)
+{
+    if (len != strlen(n))
+        return "holds a NUL byte";
+    if (!valid_utf8((const unsigned char *)n, len))
+        return "is not valid UTF-8";
+    if (n[0] == '/')
+        return "is absolute";
+    if (strchr(n, '\\'))
+        return "holds a backslash";
+    for (const char *p = n; (p = strstr(p, "..")); p += 2)
+        if ((p == n || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return "holds a '..' component";
+    if (!*n)
+        return "is empty";
+    return NULL;
 }

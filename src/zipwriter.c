@@ -2,14 +2,19 @@
 #include "sppack/zipwriter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/platform.h"
 
 #define LOCAL_SIG 0x04034b50u
 #define CENTRAL_SIG 0x02014b50u
@@ -25,7 +30,7 @@ struct sp_zipw {
     char *path;
     uint64_t off;
     uint16_t date, time;
-    sp_buf central;     /* central directory records, written at close */
+    sp_buf central; /* central directory records, written at close */
     uint32_t count;
     int failed;
     XXH3_state_t *digest; /* of every byte written through our buffers, or NULL */
@@ -71,9 +76,14 @@ static int open_writer(sp_zipw **out, const char *path, int digest, sp_error *er
     uint16_t d, t;
     if (sp_zip_dos_time(&d, &t, err) != 0)
         return -1;
-    FILE *f = fopen(path, "wbe");
-    if (!f)
-        return sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(e));
+    }
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     sp_zipw *zw = sp_xcalloc(1, sizeof *zw);
     zw->f = f;
@@ -157,16 +167,16 @@ struct meta {
     uint32_t ext_attr;
 };
 
-static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
-                     const void *data, uint64_t csize, uint64_t usize, unsigned align,
-                     uint32_t mode, const struct meta *meta, int src_fd, uint64_t src_off,
-                     sp_error *err)
+static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc, const void *data,
+                     uint64_t csize, uint64_t usize, unsigned align, uint32_t mode,
+                     const struct meta *meta, int src_fd, uint64_t src_off, sp_error *err)
 {
     size_t nlen = strlen(name);
     if (zw->failed)
         return sp_error_set(err, SP_EIO, zw->path, "earlier write failed");
     if (nlen == 0 || nlen > 0xFFFF)
-        return sp_error_set(err, SP_EINPUT, name, "entry name length %zu not allowed in a zip", nlen);
+        return sp_error_set(err, SP_EINPUT, name, "entry name length %zu not allowed in a zip",
+                            nlen);
     if (zw->count >= SP_ZIP_MAX_ENTRIES)
         return sp_error_set(err, SP_EINPUT, zw->path,
                             "more than %u entries: Android rejects ZIP64 archives",
@@ -263,19 +273,18 @@ int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err)
     return add_entry(zw, name, 0, 0, NULL, 0, 0, 0, UNIX_DIR_MODE, NULL, -1, 0, err);
 }
 
-int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size,
-                       unsigned align, sp_error *err)
+int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size, unsigned align,
+                       sp_error *err)
 {
     uint32_t crc = (uint32_t)crc32_z(0L, data, size);
     return add_entry(zw, name, 0, crc, data, size, size, align, UNIX_FILE_MODE, NULL, -1, 0, err);
 }
 
-int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
-                    const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
-                    sp_error *err)
+int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc, const void *cdata,
+                    uint64_t csize, uint64_t usize, unsigned align, sp_error *err)
 {
-    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, NULL, -1,
-                     0, err);
+    return add_entry(zw, name, method, crc, cdata, csize, usize, align, UNIX_FILE_MODE, NULL, -1, 0,
+                     err);
 }
 
 int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsigned align,
@@ -286,8 +295,16 @@ int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsign
     if (e->name_len != strlen(e->name))
         return sp_error_set(err, SP_EINPUT, e->name, "entry name holds a NUL byte");
     struct meta m = {e->dos_time, e->dos_date, e->flags, e->ext_attr};
-    return add_entry(zw, e->name, e->method, e->crc, sp_zip_data(z, e), e->csize, e->usize,
-                     align, 0, &m, z->fd, e->data_offset, err);
+    return add_entry(zw, e->name, e->method, e->crc, sp_zip_data(z, e), e->csize, e->usize, align,
+                     0, &m, z->fd, e->data_offset, err);
+}
+
+static void zw_free(sp_zipw *zw)
+{
+    XXH3_freeState(zw->digest);
+    sp_buf_release(&zw->central);
+    free(zw->path);
+    free(zw);
 }
 
 static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
@@ -336,10 +353,7 @@ static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
             *xxh3 = XXH3_64bits_digest(zw->digest);
         }
     }
-    XXH3_freeState(zw->digest);
-    sp_buf_release(&zw->central);
-    free(zw->path);
-    free(zw);
+    zw_free(zw);
     return rc;
 }
 
@@ -358,8 +372,14 @@ void sp_zipw_abort(sp_zipw *zw)
     if (!zw)
         return;
     fclose(zw->f);
-    XXH3_freeState(zw->digest);
-    sp_buf_release(&zw->central);
-    free(zw->path);
-    free(zw);
+    zw_free(zw);
+}
+
+int sp_zipw_end(sp_zipw *zw, int rc, sp_error *err)
+{
+    if (rc != 0 || !zw) {
+        sp_zipw_abort(zw);
+        return rc;
+    }
+    return sp_zipw_close(zw, err);
 }

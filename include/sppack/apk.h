@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
 #include "sppack/zipreader.h"
 
 /* page_size for stored native libraries (lib/<abi>/NAME.so), 4 for other stored entries, 0 (none)
@@ -27,8 +27,5 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
 /* Lists, one line each in problems, the entries of an open archive whose
  * data is not aligned as sp_apk_alignment asks. Returns how many. */
 size_t sp_apk_check_alignment(const sp_zip *z, unsigned page_size, sp_strv *problems);
-
-/* Writes a temporary file beside path, for the caller to rename over path. */
-char *sp_temp_path_beside(const char *path);
 
 #endif

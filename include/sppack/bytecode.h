@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/buf.h"
 
 typedef struct sp_pyc sp_pyc;
 

@@ -4,10 +4,10 @@
 #define SPPACK_CLASSIFY_H
 
 enum sp_so_name {
-    SP_SO_NONE,      /* not a shared-object name: a pure file */
-    SP_SO_TAGGED,    /* NAME.cpython-<tag>.so or NAME.abi3.so: an extension module */
-    SP_SO_PLAIN,     /* NAME.so: a module when its ELF exports PyInit_NAME */
-    SP_SO_OTHER      /* libfoo.so.1, libbar-1a2b.so, ...: a shared library */
+    SP_SO_NONE,   /* not a shared-object name: a pure file */
+    SP_SO_TAGGED, /* NAME.cpython-<tag>.so or NAME.abi3.so: an extension module */
+    SP_SO_PLAIN,  /* NAME.so: a module when its ELF exports PyInit_NAME */
+    SP_SO_OTHER   /* libfoo.so.1, libbar-1a2b.so, ...: a shared library */
 };
 
 /* Kind of a file's base name; for SP_SO_TAGGED and SP_SO_PLAIN, *stem gets

@@ -10,22 +10,22 @@
 #include <stdint.h>
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
 
 typedef struct sp_elf_info {
-    int elf_class;         /* 32 or 64 */
+    int elf_class; /* 32 or 64 */
     int little_endian;
-    int type;              /* e_type, ET_DYN == 3 */
-    int machine;           /* e_machine */
-    int has_sections;      /* section headers present */
-    sp_strv needed;        /* DT_NEEDED, in file order */
-    char *soname;          /* DT_SONAME or NULL */
-    sp_strv pyinit;        /* defined dynamic symbols starting "PyInit_" */
-    int has_textrel;       /* DT_TEXTREL or DF_TEXTREL */
-    int has_wx_segment;    /* a PT_LOAD both writable and executable */
-    size_t load_count;     /* PT_LOAD segments */
+    int type;                /* e_type, ET_DYN == 3 */
+    int machine;             /* e_machine */
+    int has_sections;        /* section headers present */
+    sp_strv needed;          /* DT_NEEDED, in file order */
+    char *soname;            /* DT_SONAME or NULL */
+    sp_strv pyinit;          /* defined dynamic symbols starting "PyInit_" */
+    int has_textrel;         /* DT_TEXTREL or DF_TEXTREL */
+    int has_wx_segment;      /* a PT_LOAD both writable and executable */
+    size_t load_count;       /* PT_LOAD segments */
     uint64_t min_load_align; /* smallest PT_LOAD p_align (0 when none) */
-    int android_api;       /* from .note.android.ident, -1 when absent */
+    int android_api;         /* from .note.android.ident, -1 when absent */
 } sp_elf_info;
 
 /* 1 when the bytes start with the ELF magic. */

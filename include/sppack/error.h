@@ -13,8 +13,8 @@ enum sp_status {
 };
 
 typedef struct sp_error {
-    int status;      /* enum sp_status; SP_OK when nothing was set */
-    char msg[2048];  /* "<path>: <what is wrong> (hint: ...)" without "sp-pack: " */
+    int status;     /* enum sp_status; SP_OK when nothing was set */
+    char msg[2048]; /* "<path>: <what is wrong> (hint: ...)" without "sp-pack: " */
 } sp_error;
 
 void sp_error_init(sp_error *err);

@@ -3,17 +3,17 @@
 #define SPPACK_INJECT_H
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
 
 typedef struct sp_inject_opts {
-    const char *into;     /* IN.apk or IN.aab */
-    const char *from;     /* a pack output directory */
-    const char *out;      /* written atomically; nothing is left on failure */
-    unsigned page_size;   /* bytes */
-    sp_strv abis;         /* only these ABIs' libraries; empty: all */
-    int no_assets;        /* libraries only (content of a per-ABI config split) */
-    int replace;          /* entries already in IN are replaced, not an error */
-    int strip_signature;  /* drop a signature instead of refusing a signed IN */
+    const char *into;    /* IN.apk or IN.aab */
+    const char *from;    /* a pack output directory */
+    const char *out;     /* written atomically; nothing is left on failure */
+    unsigned page_size;  /* bytes */
+    sp_strv abis;        /* only these ABIs' libraries; empty: all */
+    int no_assets;       /* libraries only (content of a per-ABI config split) */
+    int replace;         /* entries already in IN are replaced, not an error */
+    int strip_signature; /* drop a signature instead of refusing a signed IN */
 } sp_inject_opts;
 
 typedef struct sp_inject_result {

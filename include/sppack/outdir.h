@@ -13,7 +13,7 @@
 #define SPPACK_OUTDIR_H
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
 
 typedef struct sp_outdir {
     char *dir;     /* the output directory */

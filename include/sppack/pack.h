@@ -1,24 +1,27 @@
 /* pack: reads per-ABI CPython trees, classifies every file, and writes the
- * Android layout (DESIGN §3): jniLibs/<abi>/, the assets zips and sp-pack.json.
+ * Android layout: jniLibs/<abi>/, the assets zips and sp-pack.json.
  *
- * Data flows inputs (tree walk) -> classification (ELF inspection, mangling)
- * -> union over ABIs -> outputs (zip writer, library copies, manifest).
- * Nothing is written until every input has been read and accepted. */
+ * Data flows inputs (src/pack_inputs.c: walk, read, classify) -> the plan
+ * (src/pack_plan.c: the union over ABIs, overlays, collisions, the list of
+ * outputs) -> outputs (src/pack_write.c), with the previous run's state
+ * (src/pack_state.c) deciding what need not be written again. Nothing is
+ * written until every input has been read and accepted. */
 #ifndef SPPACK_PACK_H
 #define SPPACK_PACK_H
 
-#include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sppack/abi.h"
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
+#include "sppack/vec.h"
 
 enum sp_input_kind { SP_INPUT_STDLIB, SP_INPUT_SITE, SP_INPUT_LIB };
 
 typedef struct sp_pack_input {
-    int kind;           /* enum sp_input_kind */
-    const sp_abi *abi;  /* NULL: detected from the ELF headers */
+    int kind;          /* enum sp_input_kind */
+    const sp_abi *abi; /* NULL: detected from the ELF headers */
     char *path;
 } sp_pack_input;
 
@@ -34,30 +37,88 @@ typedef struct sp_pack_opts {
     int pyc_only;       /* ... and leave the sources out */
     char *python;       /* the host CPython that compiles (same version as the trees) */
     int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
-    /* 1: a run that finds everything up to date leaves res->manifest NULL
-     * rather than parse sp-pack.json again, for callers that print nothing. */
+    char *tool_path;    /* this sp-pack binary, so that a rebuild never trusts
+                           the last run's outputs; NULL: not known */
+    /* 1: a run that finds everything up to date leaves the result's
+     * manifest part empty rather than read sp-pack.json again, for callers
+     * that print nothing. */
     int manifest_optional;
     /* Called as files are read (done of total), or NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
 } sp_pack_opts;
 
+/* What the manifest (sp-pack.json) holds, and what the report prints. */
+typedef struct sp_pack_input_info {
+    const char *kind; /* "stdlib", "site-packages", "lib" */
+    const char *abi;  /* "" when the input had none */
+    char *path;
+    size_t files;
+    uint64_t bytes;
+} sp_pack_input_info;
+
+typedef struct sp_pack_module {
+    char *name;      /* dotted module name */
+    char *lib;       /* library name in jniLibs/<abi>/ */
+    const char *zip; /* "stdlib", "sitepackages", "extract" */
+    char *marker;    /* marker path inside that zip */
+    unsigned abis;   /* bit i: present for abis[i] */
+} sp_pack_module;
+
+typedef struct sp_pack_library {
+    char *name;
+    int abi;         /* index into abis */
+    int from_option; /* given with --lib (else found in a tree) */
+} sp_pack_library;
+
+typedef struct sp_pack_overlaid {
+    const char *zip;
+    char *path;
+    unsigned abis; /* bit i: has its own copy for abis[i] */
+} sp_pack_overlaid;
+
+typedef struct sp_pack_output {
+    char *path; /* relative to the output directory */
+    int abi;    /* index into abis, -1 for the ABI-common files */
+    uint64_t size;
+    char xxh3[17];
+    long entries; /* a zip's entries; -1 for other files */
+} sp_pack_output;
+
 typedef struct sp_pack_result {
-    cJSON *manifest;    /* the content of sp-pack.json (see manifest_optional) */
-    sp_strv warnings;   /* one-line messages, without the "sp-pack: " prefix */
+    unsigned page_size;
+    const sp_abi *abis[SP_MAX_ABIS]; /* in name order */
+    int nabis;
+    SP_VEC(sp_pack_input_info) inputs;
+    SP_VEC(sp_pack_module) modules;
+    SP_VEC(sp_pack_library) libraries;
+    SP_VEC(sp_pack_overlaid) overlaid;
+    SP_VEC(sp_pack_output) outputs;  /* every file but the manifest itself */
+    int has_manifest;                /* 0: an up-to-date run under manifest_optional */
+    sp_strv warnings;                /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
-    int up_to_date;     /* no input changed and no output was touched: nothing written */
+    int up_to_date; /* no input changed and no output was touched: nothing written */
 } sp_pack_result;
 
 void sp_pack_opts_init(sp_pack_opts *o);
 void sp_pack_opts_release(sp_pack_opts *o);
 void sp_pack_opts_add_input(sp_pack_opts *o, int kind, const sp_abi *abi, const char *path);
 
-/* Packs into out_dir. On success res holds the manifest and warnings (the
- * caller releases it); on failure nothing in out_dir has changed. */
+/* Packs into out_dir. On success res holds the manifest's content and the
+ * warnings (the caller releases it); on failure nothing in out_dir has
+ * changed. */
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err);
+void sp_pack_result_init(sp_pack_result *res);
 void sp_pack_result_release(sp_pack_result *res);
 
 #define SP_MANIFEST_NAME "sp-pack.json"
+
+/* The manifest: its text (JSON, as sp-pack.json holds it, ending in a
+ * newline; caller frees), and the reverse, which fills res's manifest part
+ * (-1 for text that is no manifest of this format). */
+char *sp_manifest_text(const sp_pack_result *res);
+int sp_manifest_parse(const char *text, size_t n, sp_pack_result *res);
+/* The document `pack --json` prints: the manifest plus the warnings. */
+char *sp_pack_result_json(const sp_pack_result *res);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "sppack/util.h"
+#include "sppack/strv.h"
 
 enum sp_severity { SP_WARNING, SP_ERROR };
 
@@ -24,8 +24,8 @@ const sp_check *sp_check_find(const char *id);
 
 typedef struct sp_finding {
     const sp_check *check;
-    char *entry;   /* may be NULL */
-    char *abi;     /* may be NULL */
+    char *entry; /* may be NULL */
+    char *abi;   /* may be NULL */
     char *message;
 } sp_finding;
 

@@ -45,17 +45,6 @@ int sp_snapshot_save(const char *path, uint64_t key, const sp_snapshot_root *roo
 int sp_snapshot_unchanged(const char *path, uint64_t key, const char *const *roots, size_t n,
                           int jobs);
 
-/* The same in two halves, so the caller can do other work meanwhile:
- * start reads the snapshot and sets jobs - 1 helper threads statting;
- * finish, with help set, stats what the helpers have not yet claimed and
- * gives the answer, or without it stops them early and gives 0. start
- * returns NULL for a snapshot that cannot tell (finish(NULL, ...) is 0);
- * finish frees the check either way. */
-typedef struct sp_snapshot_check sp_snapshot_check;
-sp_snapshot_check *sp_snapshot_check_start(const char *path, uint64_t key,
-                                           const char *const *roots, size_t n, int jobs);
-int sp_snapshot_check_finish(sp_snapshot_check *check, int help);
-
 /* CLOCK_REALTIME in nanoseconds, for walk_start_ns. */
 uint64_t sp_snapshot_clock_ns(void);
 

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/strv.h"
 
 typedef struct sp_tree_file {
-    char *rel;     /* relative to the root, "/"-separated */
-    char *path;    /* root-joined path to open */
+    char *rel;  /* relative to the root, "/"-separated */
+    char *path; /* root-joined path to open */
     uint64_t size;
     uint64_t mtime_ns, ctime_ns, ino; /* for telling a file changed without reading it */
 } sp_tree_file;
@@ -32,8 +32,8 @@ typedef struct sp_walk_opts {
      * the whole relative path ("*" crosses "/"); one without "/" against
      * each component's name, so "tests" drops every tests/ directory. */
     const sp_strv *excludes;
-    const char *const *skip_top;   /* top-level directory names to skip, NULL-terminated */
-    int keep_pycache;              /* 0: __pycache__/ directories are skipped */
+    const char *const *skip_top; /* top-level directory names to skip, NULL-terminated */
+    int keep_pycache;            /* 0: __pycache__/ directories are skipped */
 } sp_walk_opts;
 
 void sp_tree_init(sp_tree *t);
@@ -44,14 +44,15 @@ typedef struct sp_walk_root {
     const char *root;
     const sp_walk_opts *opts; /* may be NULL */
     sp_tree *out;
-    int rc;       /* 0, or -1 with err set */
+    int rc; /* 0, or -1 with err set */
     sp_error err;
 } sp_walk_root;
 
-/* Walks several roots at once on `jobs` threads, directory by directory,
- * so the threads stay busy however the files are spread. Each root gets
- * what sp_tree_walk would give it; of several problems under one root, the
- * one reported is the first in path order, whatever the threads' timing. */
+/* Walks several roots at once on `jobs` threads, one depth of directories
+ * at a time, so the threads share the work however the files are spread.
+ * Each root gets what sp_tree_walk would give it; of several problems under
+ * one root, the one reported is the first in path order, whatever the
+ * threads' timing. */
 void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs);
 
 /* Lists every regular file under root. Errors: SP_EINPUT for a missing root,

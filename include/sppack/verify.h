@@ -20,15 +20,14 @@ typedef struct sp_verify_opts {
 } sp_verify_opts;
 
 /* Checks path (a file or a pack output directory), adding its findings to
- * report. Returns -1 with err only when the path cannot be read (SP_EIO),
- * does not exist, or libzip cannot be loaded (SP_EIO); everything wrong
- * inside it is a finding. */
+ * report. Returns -1 with err only when the path cannot be read (SP_EIO)
+ * or does not exist (SP_EINPUT); everything wrong inside it is a finding. */
 int sp_verify_path(const char *path, const sp_verify_opts *o, sp_report *report, sp_error *err);
 
 /* The same for bytes in memory (the fuzzing entry point). The bytes must be
- * writable: libelf may convert headers in place. Returns -1 with err only
- * when libzip cannot be loaded (sppack/libzip_load.h). */
-int sp_verify_buffer(unsigned char *data, size_t size, const char *label,
-                     const sp_verify_opts *o, sp_report *report, sp_error *err);
+ * writable: libelf may convert headers in place. Everything wrong is a
+ * finding: returns 0. */
+int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const sp_verify_opts *o,
+                     sp_report *report, sp_error *err);
 
 #endif

@@ -8,23 +8,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sppack/buf.h"
 #include "sppack/error.h"
-#include "sppack/util.h"
+#include "sppack/file.h"
+
+/* What keeps the reader from taking an archive or an entry as it is. */
+enum sp_zip_problem {
+    SP_ZIP_OK,
+    SP_ZIP_NOT_ZIP,    /* no end of central directory record */
+    SP_ZIP_TRUNCATED,  /* a record or an entry's data runs past what there is */
+    SP_ZIP_MULTIDISK,  /* a multi-disk archive */
+    SP_ZIP_ZIP64,      /* ZIP64 records or sizes (Android rejects them) */
+    SP_ZIP_CD_OVERLAP, /* the central directory runs into the end record */
+    SP_ZIP_NO_LOCAL,   /* no local header where the central directory says */
+    SP_ZIP_TRAILING    /* bytes after the end record */
+};
+
+/* An entry's local header, as found at its offset (valid entries only). */
+typedef struct sp_zip_local {
+    uint16_t flags, method, name_len, extra_len;
+    uint32_t crc, csize, usize;
+    int name_matches; /* the local name is the central one, byte for byte */
+} sp_zip_local;
 
 typedef struct sp_zip_entry {
-    int valid;             /* 0: its local header or data is not inside the file */
-    char *name;            /* NUL-terminated copy of the central name */
-    size_t name_len;       /* bytes in the central name (may hold a NUL) */
+    int valid;       /* 0: its local header or data is not inside the file */
+    char *name;      /* NUL-terminated copy of the central name */
+    size_t name_len; /* bytes in the central name (may hold a NUL) */
     uint16_t flags, method, dos_time, dos_date;
     uint32_t crc, csize, usize, ext_attr;
     uint64_t local_offset; /* local header */
     uint64_t data_offset;  /* local header + 30 + local name + local extra */
-    uint16_t local_extra_len;
+    sp_zip_local local;
 } sp_zip_entry;
 
 typedef struct sp_zip {
-    sp_map map;            /* when opened from a path */
-    int fd;                /* the file, when opened from a path; else -1 */
+    sp_map map; /* when opened from a path */
+    int fd;     /* the file, when opened from a path; else -1 */
     const unsigned char *data;
     size_t size;
     sp_zip_entry *entries;
@@ -32,13 +52,14 @@ typedef struct sp_zip {
     uint64_t cd_offset, cd_size, eocd_offset;
     uint64_t sig_block_offset; /* APK Signing Block start, or UINT64_MAX */
     uint64_t trailing;         /* bytes after the end record (lenient mode) */
-    const char *fatal_id;      /* verify ID of the error that stopped parsing */
+    enum sp_zip_problem fatal; /* what stopped the parse, when it failed */
 } sp_zip;
 
 /* Where a lenient parse reports what it can step over (bytes after the end
- * record, an entry whose local header is missing): a verify check ID, the
+ * record, an entry whose local header or data is missing): the problem, the
  * entry name or NULL, and a message. */
-typedef void (*sp_zip_issue_fn)(void *ctx, const char *id, const char *entry, const char *msg);
+typedef void (*sp_zip_issue_fn)(void *ctx, enum sp_zip_problem problem, const char *entry,
+                                const char *msg);
 
 /* Opens and indexes path. Errors: SP_EIO when it cannot be read, SP_EINPUT
  * when it is no zip this reader accepts (no end record, ZIP64, an entry or
@@ -48,7 +69,7 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err);
 /* Indexes an archive already in memory (not copied: data must outlive z).
  * With issue != NULL the parse is lenient: problems it can step over are
  * reported there and entries they concern get valid = 0; what stops it
- * sets err and z->fatal_id. label names the archive in messages. */
+ * sets err and z->fatal. label names the archive in messages. */
 int sp_zip_open_buffer(sp_zip *z, const unsigned char *data, size_t size, const char *label,
                        sp_zip_issue_fn issue, void *ctx, sp_error *err);
 void sp_zip_close(sp_zip *z);
@@ -57,16 +78,20 @@ void sp_zip_close(sp_zip *z);
 const unsigned char *sp_zip_data(const sp_zip *z, const sp_zip_entry *e);
 
 /* The uncompressed bytes of a STORED or DEFLATED entry into out (replacing
- * its content), checked against the entry's size and CRC. Entries larger
- * than max_size are refused, so a hostile size cannot exhaust memory. */
+ * its content), checked against the entry's size and CRC: the one bounded
+ * inflate. Entries larger than max_size, or claiming more than deflate can
+ * expand their compressed bytes to (SP_ZIP_MAX_RATIO), are refused, so a
+ * hostile size cannot exhaust memory. */
+#define SP_ZIP_MAX_RATIO 1032u
 int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *out,
                       sp_error *err);
 
 /* The entry named name, or NULL. */
 const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name);
 
-/* 1 for lib/<abi>/<name>.so (or base/lib/... in a bundle module), the
- * entries Android maps straight from the APK. */
-int sp_zip_is_native_lib(const char *name);
+/* Why an entry name is unsafe to extract or install ("holds a '..'
+ * component", "is absolute", "holds a backslash", "holds a NUL byte", "is not
+ * valid UTF-8", "is empty"), or NULL when it is fine. len: the name's bytes. */
+const char *sp_zip_unsafe_name(const char *name, size_t len);
 
 #endif

@@ -39,13 +39,12 @@ int sp_zipw_open_digest(sp_zipw **out, const char *path, sp_error *err);
 int sp_zipw_add_dir(sp_zipw *zw, const char *name, sp_error *err);
 
 /* A STORED entry; align 0 or 1 for none. */
-int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size,
-                       unsigned align, sp_error *err);
+int sp_zipw_add_stored(sp_zipw *zw, const char *name, const void *data, size_t size, unsigned align,
+                       sp_error *err);
 
 /* An entry copied as it is (already compressed bytes), with its CRC and sizes. */
-int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc,
-                    const void *cdata, uint64_t csize, uint64_t usize, unsigned align,
-                    sp_error *err);
+int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc, const void *cdata,
+                    uint64_t csize, uint64_t usize, unsigned align, sp_error *err);
 
 /* An entry of another archive copied as it is (compressed bytes, CRC,
  * sizes, timestamp, attributes), realigned; its extra fields and any data
@@ -62,8 +61,13 @@ int sp_zipw_close(sp_zipw *zw, sp_error *err);
  * back otherwise or when the kernel copied some of them. */
 int sp_zipw_close_digest(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err);
 
-/* Closes and frees without finishing (the caller removes the file). */
+/* Closes and frees without finishing (the caller removes the file).
+ * NULL is fine. */
 void sp_zipw_abort(sp_zipw *zw);
+
+/* The end of a write whose result so far is rc: sp_zipw_close when rc is 0,
+ * else sp_zipw_abort. Returns the final result. */
+int sp_zipw_end(sp_zipw *zw, int rc, sp_error *err);
 
 /* Offset where the next local header will be written. */
 uint64_t sp_zipw_offset(const sp_zipw *zw);

@@ -5,7 +5,11 @@
 #include "check.h"
 #include "sppack/abi.h"
 #include "sppack/elfinspect.h"
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+#include "sppack/strv.h"
 
 static int inspect(const char *path, sp_elf_info *info)
 {
@@ -61,12 +65,15 @@ int main(int argc, char **argv)
     sp_error err;
     char junk[] = "not an elf file at all";
     CHECK(sp_elf_inspect(junk, sizeof junk, "junk", &info, &err) != 0 && err.status == SP_EINPUT);
-    char trunc[] = "\x7f" "ELF\x02\x01\x01";
+    char trunc[] = "\x7f"
+                   "ELF\x02\x01\x01";
     CHECK(sp_elf_inspect(trunc, 7, "trunc", &info, &err) != 0);
-    char half[64] = "\x7f" "ELF\x02\x01\x01";
+    char half[64] = "\x7f"
+                    "ELF\x02\x01\x01";
     CHECK(sp_elf_inspect(half, sizeof half, "half", &info, &err) != 0 ||
           (sp_elf_info_release(&info), 1));
-    char be[64] = "\x7f" "ELF\x02\x02\x01";
+    char be[64] = "\x7f"
+                  "ELF\x02\x02\x01";
     CHECK(sp_elf_inspect(be, sizeof be, "be", &info, &err) != 0);
     return check_done();
 }

@@ -10,7 +10,11 @@
 #include "check.h"
 #include "sppack/inputload.h"
 #include "sppack/treewalk.h"
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+#include "sppack/strv.h"
 
 static void put(const char *root, const char *rel, const void *data, size_t n)
 {
@@ -129,7 +133,10 @@ int main(void)
     put(libs, "big/_big.cpython-311-x86_64-linux-gnu.so", elf.data, elf.size);
     put(libs, "libsmall.so", elf.data, 4096); /* headers only: section table cut off */
     put(libs, "notes.so", "not an ELF file\n", 16);
-    put(libs, "bad.so", "\x7f" "ELF garbage", 12);
+    put(libs, "bad.so",
+        "\x7f"
+        "ELF garbage",
+        12);
     put(libs, "copy.bin", elf.data, 4096); /* same bytes as libsmall.so */
     sp_tree lt;
     sp_tree_init(&lt);

@@ -8,7 +8,11 @@
 
 #include "check.h"
 #include "sppack/outdir.h"
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+#include "sppack/strv.h"
 
 /* Entries of dir whose names start with prefix. */
 static int count_prefixed(const char *dir, const char *prefix)

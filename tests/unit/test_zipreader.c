@@ -4,8 +4,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sppack/abi.h"
 #include "sppack/apk.h"
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+#include "sppack/strv.h"
 #include "sppack/zipreader.h"
 #include "sppack/zipwriter.h"
 
@@ -30,7 +35,10 @@ int main(void)
     sp_zipw *zw;
     CHECK(sp_zipw_open(&zw, path, &err) == 0);
     CHECK(sp_zipw_add_stored(zw, "AndroidManifest.xml", "<m/>", 4, 4, &err) == 0);
-    CHECK(sp_zipw_add_stored(zw, "lib/arm64-v8a/libx.so", "\x7f" "ELF", 4, 16384, &err) == 0);
+    CHECK(sp_zipw_add_stored(zw, "lib/arm64-v8a/libx.so",
+                             "\x7f"
+                             "ELF",
+                             4, 16384, &err) == 0);
     CHECK(sp_zipw_add_raw(zw, "classes.dex", 8, 0x12345678, "abc", 3, 10, 0, &err) == 0);
     CHECK(sp_zipw_close(zw, &err) == 0);
 
@@ -40,7 +48,10 @@ int main(void)
     if (z.n == 3) {
         CHECK_STR(z.entries[1].name, "lib/arm64-v8a/libx.so");
         CHECK(z.entries[1].data_offset % 16384 == 0);
-        CHECK(memcmp(sp_zip_data(&z, &z.entries[1]), "\x7f" "ELF", 4) == 0);
+        CHECK(memcmp(sp_zip_data(&z, &z.entries[1]),
+                     "\x7f"
+                     "ELF",
+                     4) == 0);
         CHECK(z.entries[0].data_offset % 4 == 0);
         CHECK(z.entries[2].method == 8 && z.entries[2].crc == 0x12345678 &&
               z.entries[2].usize == 10 && z.entries[2].csize == 3);
@@ -52,10 +63,10 @@ int main(void)
         CHECK(problems.n == 1 && strstr(problems.v[0], "lib/arm64-v8a/libx.so"));
         sp_strv_release(&problems);
     }
-    CHECK(sp_zip_is_native_lib("lib/x86/libfoo.so"));
-    CHECK(sp_zip_is_native_lib("base/lib/x86/libfoo.so"));
-    CHECK(!sp_zip_is_native_lib("lib/libfoo.so"));
-    CHECK(!sp_zip_is_native_lib("assets/lib/x86/libfoo.so.txt"));
+    CHECK(sp_is_native_lib_entry("lib/x86/libfoo.so"));
+    CHECK(sp_is_native_lib_entry("base/lib/x86/libfoo.so"));
+    CHECK(!sp_is_native_lib_entry("lib/libfoo.so"));
+    CHECK(!sp_is_native_lib_entry("assets/lib/x86/libfoo.so.txt"));
     CHECK(sp_apk_alignment("lib/x86/libfoo.so", 8, 16384) == 0);
     CHECK(sp_apk_alignment("assets/stdlib.zip", 0, 16384) == 4);
 

@@ -8,7 +8,11 @@
 #include <zip.h>
 
 #include "check.h"
-#include "sppack/util.h"
+#include "sppack/alloc.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/path.h"
+#include "sppack/strv.h"
 #include "sppack/zipreader.h"
 #include "sppack/zipwriter.h"
 

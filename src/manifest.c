@@ -1,0 +1,244 @@
+/* The manifest, sp-pack.json: built from sp_pack_result and read back into
+ * it. The one place that knows its JSON form (docs/layout.md shows it). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sppack/alloc.h"
+#include "sppack/pack.h"
+
+#ifndef SP_PACK_VERSION
+#define SP_PACK_VERSION "0"
+#endif
+
+#define MANIFEST_FORMAT 1
+
+static cJSON *abi_names(const sp_pack_result *r, unsigned bits)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < r->nabis; i++)
+        if (bits & 1u << i)
+            cJSON_AddItemToArray(a, cJSON_CreateString(r->abis[i]->name));
+    return a;
+}
+
+static cJSON *manifest_json(const sp_pack_result *r)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "tool", "sp-pack");
+    cJSON_AddStringToObject(m, "version", SP_PACK_VERSION);
+    cJSON_AddNumberToObject(m, "format", MANIFEST_FORMAT);
+    cJSON_AddNumberToObject(m, "page_size", r->page_size);
+    cJSON_AddItemToObject(m, "abis", abi_names(r, (1u << r->nabis) - 1));
+    cJSON *inputs = cJSON_AddArrayToObject(m, "inputs");
+    for (size_t i = 0; i < r->inputs.n; i++) {
+        const sp_pack_input_info *x = &r->inputs.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", x->kind);
+        cJSON_AddStringToObject(o, "abi", x->abi);
+        cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddNumberToObject(o, "files", (double)x->files);
+        cJSON_AddNumberToObject(o, "bytes", (double)x->bytes);
+        cJSON_AddItemToArray(inputs, o);
+    }
+    cJSON *mods = cJSON_AddArrayToObject(m, "modules");
+    for (size_t i = 0; i < r->modules.n; i++) {
+        const sp_pack_module *x = &r->modules.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", x->name);
+        cJSON_AddStringToObject(o, "lib", x->lib);
+        cJSON_AddStringToObject(o, "zip", x->zip);
+        cJSON_AddStringToObject(o, "marker", x->marker);
+        cJSON_AddItemToObject(o, "abis", abi_names(r, x->abis));
+        cJSON_AddItemToArray(mods, o);
+    }
+    cJSON *libs = cJSON_AddArrayToObject(m, "libraries");
+    for (size_t i = 0; i < r->libraries.n; i++) {
+        const sp_pack_library *x = &r->libraries.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", x->name);
+        cJSON_AddStringToObject(o, "abi", r->abis[x->abi]->name);
+        cJSON_AddStringToObject(o, "from", x->from_option ? "lib" : "tree");
+        cJSON_AddItemToArray(libs, o);
+    }
+    cJSON *over = cJSON_AddArrayToObject(m, "overlaid");
+    for (size_t i = 0; i < r->overlaid.n; i++) {
+        const sp_pack_overlaid *x = &r->overlaid.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "zip", x->zip);
+        cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddItemToObject(o, "abis", abi_names(r, x->abis));
+        cJSON_AddItemToArray(over, o);
+    }
+    cJSON *outs = cJSON_AddArrayToObject(m, "outputs");
+    for (size_t i = 0; i < r->outputs.n; i++) {
+        const sp_pack_output *x = &r->outputs.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", x->path);
+        cJSON_AddNumberToObject(o, "size", (double)x->size);
+        cJSON_AddStringToObject(o, "xxh3", x->xxh3);
+        if (x->abi >= 0)
+            cJSON_AddStringToObject(o, "abi", r->abis[x->abi]->name);
+        if (x->entries >= 0)
+            cJSON_AddNumberToObject(o, "entries", (double)x->entries);
+        cJSON_AddItemToArray(outs, o);
+    }
+    return m;
+}
+
+char *sp_manifest_text(const sp_pack_result *r)
+{
+    cJSON *m = manifest_json(r);
+    char *text = cJSON_Print(m);
+    cJSON_Delete(m);
+    char *out = sp_xasprintf("%s\n", text);
+    free(text);
+    return out;
+}
+
+char *sp_pack_result_json(const sp_pack_result *r)
+{
+    cJSON *m = manifest_json(r);
+    cJSON *w = cJSON_AddArrayToObject(m, "warnings");
+    for (size_t i = 0; i < r->warnings.n; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(r->warnings.v[i]));
+    char *text = cJSON_Print(m);
+    cJSON_Delete(m);
+    return text;
+}
+
+/* ---- reading it back ------------------------------------------------------------------------ */
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static int abi_index(const sp_pack_result *r, const char *name)
+{
+    for (int i = 0; name && i < r->nabis; i++)
+        if (!strcmp(r->abis[i]->name, name))
+            return i;
+    return -1;
+}
+
+/* The bits of an array of ABI names; -1 when one is not among r->abis. */
+static long abi_bits(const sp_pack_result *r, const cJSON *a)
+{
+    long bits = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, a)
+    {
+        int i = abi_index(r, cJSON_IsString(x) ? x->valuestring : NULL);
+        if (i < 0)
+            return -1;
+        bits |= 1L << i;
+    }
+    return bits;
+}
+
+static const char *zip_name(const char *s)
+{
+    static const char *const zips[] = {"stdlib", "sitepackages", "extract"};
+    for (size_t i = 0; s && i < 3; i++)
+        if (!strcmp(s, zips[i]))
+            return zips[i];
+    return NULL;
+}
+
+static const char *kind_name(const char *s)
+{
+    static const char *const kinds[] = {"stdlib", "site-packages", "lib"};
+    for (size_t i = 0; s && i < 3; i++)
+        if (!strcmp(s, kinds[i]))
+            return kinds[i];
+    return NULL;
+}
+
+int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
+{
+    cJSON *m = cJSON_ParseWithLength(text, n);
+    int ok = cJSON_IsObject(m) && num(m, "format", 0) == MANIFEST_FORMAT;
+    const cJSON *x;
+    if (ok) {
+        r->page_size = (unsigned)num(m, "page_size", 0);
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(m, "abis"))
+        {
+            const sp_abi *abi = cJSON_IsString(x) ? sp_abi_find(x->valuestring) : NULL;
+            if (!abi || r->nabis == SP_MAX_ABIS)
+                ok = 0;
+            else
+                r->abis[r->nabis++] = abi;
+        }
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "inputs") : NULL))
+    {
+        const char *kind = kind_name(str(x, "kind")), *path = str(x, "path");
+        int a = abi_index(r, str(x, "abi"));
+        if (!kind || !path) {
+            ok = 0;
+            break;
+        }
+        sp_pack_input_info in = {kind, a >= 0 ? r->abis[a]->name : "", sp_xstrdup(path),
+                                 (size_t)num(x, "files", 0), (uint64_t)num(x, "bytes", 0)};
+        SP_VEC_PUSH(r->inputs, in);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "modules") : NULL))
+    {
+        const char *name = str(x, "name"), *lib = str(x, "lib"), *marker = str(x, "marker");
+        const char *zip = zip_name(str(x, "zip"));
+        long bits = abi_bits(r, cJSON_GetObjectItemCaseSensitive(x, "abis"));
+        if (!name || !lib || !marker || !zip || bits < 0) {
+            ok = 0;
+            break;
+        }
+        sp_pack_module mod = {sp_xstrdup(name), sp_xstrdup(lib), zip, sp_xstrdup(marker),
+                              (unsigned)bits};
+        SP_VEC_PUSH(r->modules, mod);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "libraries") : NULL))
+    {
+        const char *name = str(x, "name"), *from = str(x, "from");
+        int a = abi_index(r, str(x, "abi"));
+        if (!name || !from || a < 0) {
+            ok = 0;
+            break;
+        }
+        sp_pack_library lib = {sp_xstrdup(name), a, !strcmp(from, "lib")};
+        SP_VEC_PUSH(r->libraries, lib);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "overlaid") : NULL))
+    {
+        const char *zip = zip_name(str(x, "zip")), *path = str(x, "path");
+        long bits = abi_bits(r, cJSON_GetObjectItemCaseSensitive(x, "abis"));
+        if (!zip || !path || bits < 0) {
+            ok = 0;
+            break;
+        }
+        sp_pack_overlaid o = {zip, sp_xstrdup(path), (unsigned)bits};
+        SP_VEC_PUSH(r->overlaid, o);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "outputs") : NULL))
+    {
+        const char *path = str(x, "path"), *xxh3 = str(x, "xxh3"), *abi = str(x, "abi");
+        int a = abi_index(r, abi);
+        if (!path || !xxh3 || strlen(xxh3) != 16 || (abi && a < 0)) {
+            ok = 0;
+            break;
+        }
+        sp_pack_output o = {sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "",
+                            (long)num(x, "entries", -1)};
+        memcpy(o.xxh3, xxh3, 17);
+        SP_VEC_PUSH(r->outputs, o);
+    }
+    cJSON_Delete(m);
+    r->has_manifest = ok;
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,523 @@
+/* pack's inputs: walking the trees, reading every file, and classifying
+ * each into a pure file, an extension module or a shared library. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "pack_internal.h"
+#include "sppack/alloc.h"
+#include "sppack/bytecode.h"
+#include "sppack/classify.h"
+#include "sppack/elfinspect.h"
+#include "sppack/mangle.h"
+#include "sppack/path.h"
+#include "sppack/platform.h"
+
+const char *const pack_zip_names[ZIP_KINDS] = {"stdlib", "sitepackages", "extract"};
+static const char *const stdlib_skip_top[] = {"site-packages", "dist-packages", NULL};
+
+/* ---- listing and reading -------------------------------------------------------------------- */
+
+/* A --lib input naming one file: a tree of that file (a --lib directory
+ * is walked like the trees). */
+static int lib_file_input(const sp_pack_input *in, sp_tree *tree, int *is_dir, sp_error *err)
+{
+    struct stat st;
+    if (stat(in->path, &st) != 0)
+        return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, in->path, "--lib: %s",
+                            strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    *is_dir = 0;
+    tree->files = sp_xcalloc(1, sizeof *tree->files);
+    tree->n = tree->cap = 1;
+    tree->files[0].rel = sp_xstrdup(sp_path_base(in->path));
+    tree->files[0].path = sp_xstrdup(in->path);
+    tree->files[0].size = (uint64_t)st.st_size;
+    tree->files[0].mtime_ns = sp_stat_mtime_ns(&st);
+    tree->files[0].ctime_ns = sp_stat_ctime_ns(&st);
+    tree->files[0].ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+/* Lists every input: the directory trees all at once, on `jobs` threads.
+ * The first input in argument order with a problem is the error. */
+static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_dir, sp_error *err)
+{
+    sp_walk_root *roots = sp_xcalloc(o->ninputs, sizeof *roots);
+    sp_error *errs = sp_xcalloc(o->ninputs, sizeof *errs);
+    int *rcs = sp_xcalloc(o->ninputs, sizeof *rcs);
+    sp_walk_opts *wopts = sp_xcalloc(o->ninputs, sizeof *wopts);
+    size_t *which = sp_xcalloc(o->ninputs, sizeof *which);
+    size_t n = 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        const sp_pack_input *in = &o->inputs[i];
+        is_dir[i] = 1;
+        sp_tree_init(&trees[i]);
+        if (in->kind == SP_INPUT_LIB) {
+            rcs[i] = lib_file_input(in, &trees[i], &is_dir[i], &errs[i]);
+            if (rcs[i] != 0 || !is_dir[i])
+                continue;
+            roots[n] = (sp_walk_root){in->path, NULL, &trees[i], 0, {0, ""}};
+        } else {
+            wopts[i] = (sp_walk_opts){&o->exclude,
+                                      in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0};
+            roots[n] = (sp_walk_root){in->path, &wopts[i], &trees[i], 0, {0, ""}};
+        }
+        which[n++] = i;
+    }
+    sp_tree_walk_many(roots, n, jobs);
+    for (size_t k = 0; k < n; k++)
+        if (roots[k].rc != 0) {
+            rcs[which[k]] = -1;
+            errs[which[k]] = roots[k].err;
+        }
+    int rc = 0;
+    for (size_t i = 0; i < o->ninputs && rc == 0; i++)
+        if (rcs[i] != 0) {
+            *err = errs[i];
+            rc = -1;
+        }
+    free(roots);
+    free(errs);
+    free(rcs);
+    free(wopts);
+    free(which);
+    return rc;
+}
+
+int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp_error *err)
+{
+    memset(in, 0, sizeof *in);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    in->walk_start = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    in->trees = sp_xcalloc(o->ninputs, sizeof *in->trees);
+    in->is_dir = sp_xcalloc(o->ninputs, sizeof *in->is_dir);
+    int rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
+    if (rc != 0)
+        return rc;
+    /* Trees are read by the loader; --lib files are mapped as they are classified. */
+    sp_load_tree *load = sp_xcalloc(o->ninputs, sizeof *load);
+    for (size_t i = 0; i < o->ninputs; i++)
+        if (o->inputs[i].kind != SP_INPUT_LIB)
+            load[i] = (sp_load_tree){o->inputs[i].path, &in->trees[i]};
+    rc = sp_load_trees(load, o->ninputs, jobs, 1, o->progress, o->progress_ctx, &in->loader, err);
+    free(load);
+    return rc;
+}
+
+void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
+{
+    for (size_t i = 0; in->trees && i < ninputs; i++)
+        sp_tree_release(&in->trees[i]);
+    free(in->trees);
+    free(in->is_dir);
+    sp_loader_free(in->loader);
+    for (size_t i = 0; i < in->maps.n; i++)
+        sp_map_close(&in->maps.v[i]);
+    free(in->maps.v);
+    for (size_t i = 0; i < in->pycs.n; i++)
+        sp_buf_release(&in->pycs.v[i]);
+    free(in->pycs.v);
+    memset(in, 0, sizeof *in);
+}
+
+void pack_set_release(struct pack_set *set)
+{
+    for (size_t i = 0; i < set->pure.n; i++) {
+        free(set->pure.v[i].name);
+        free(set->pure.v[i].source);
+    }
+    for (size_t i = 0; i < set->modules.n; i++) {
+        free(set->modules.v[i].lib);
+        free(set->modules.v[i].module);
+        free(set->modules.v[i].marker);
+        free(set->modules.v[i].source);
+    }
+    for (size_t i = 0; i < set->natlibs.n; i++) {
+        free(set->natlibs.v[i].name);
+        free(set->natlibs.v[i].source);
+    }
+    free(set->pure.v);
+    free(set->modules.v);
+    free(set->natlibs.v);
+    free(set->stats);
+    memset(set, 0, sizeof *set);
+}
+
+/* ---- classifying ---------------------------------------------------------------------------- */
+
+/* What classifying needs besides the set: the options, where bytes live,
+ * the bytecode helper. */
+struct classifier {
+    const sp_pack_opts *o;
+    struct pack_inputs *in;
+    struct pack_set *set;
+    sp_pack_result *res;
+    sp_pyc *pyc; /* the bytecode helper, with --pyc */
+    size_t pyc_failed;
+    char *pyc_first_failure;
+};
+
+static int is_extracted(const sp_pack_opts *o, const char *name)
+{
+    if (!o->extract.n)
+        return 0;
+    const char *slash = strchr(name, '/');
+    char *top = slash ? sp_xstrndup(name, (size_t)(slash - name)) : sp_xstrdup(name);
+    int hit = 0;
+    for (size_t i = 0; i < o->extract.n && !hit; i++)
+        hit = fnmatch(o->extract.v[i], top, 0) == 0;
+    free(top);
+    return hit;
+}
+
+static int zip_for_input(const sp_pack_opts *o, int kind, const char *name)
+{
+    if (is_extracted(o, name))
+        return ZIP_EXTRACT;
+    return kind == SP_INPUT_STDLIB ? ZIP_STDLIB : ZIP_SITE;
+}
+
+static void add_pure(struct classifier *c, int zip, const char *name, const sp_abi *abi,
+                     const void *data, size_t size, uint64_t hash, const char *source)
+{
+    struct pure e = {zip, sp_xstrdup(name), abi, hash, data, size, sp_xstrdup(source)};
+    SP_VEC_PUSH(c->set->pure, e);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* A pure file; with --pyc a .py also gets its NAME.pyc beside it (and with
+ * --pyc-only replaces it), unless it does not compile. */
+static int add_source(struct classifier *c, int zip, const char *name, const sp_abi *abi,
+                      const void *data, size_t size, uint64_t hash, const char *source,
+                      sp_error *err)
+{
+    if (!c->pyc || !ends_with(name, ".py")) {
+        add_pure(c, zip, name, abi, data, size, hash, source);
+        return 0;
+    }
+    sp_buf b;
+    sp_buf_init(&b);
+    int rc = sp_pyc_compile(c->pyc, name, data, size, &b, err);
+    if (rc < 0) {
+        sp_buf_release(&b);
+        return -1;
+    }
+    if (rc == 1) {
+        if (!c->pyc_failed++)
+            c->pyc_first_failure = sp_xasprintf("%s (%s)", source, b.data);
+        sp_buf_release(&b);
+        add_pure(c, zip, name, abi, data, size, hash, source);
+        return 0;
+    }
+    SP_VEC_PUSH(c->in->pycs, b);
+    char *pyc_name = sp_xasprintf("%sc", name);
+    const sp_buf *kept = &c->in->pycs.v[c->in->pycs.n - 1];
+    add_pure(c, zip, pyc_name, abi, kept->data, kept->len, XXH3_64bits(kept->data, kept->len),
+             source);
+    free(pyc_name);
+    if (!c->o->pyc_only)
+        add_pure(c, zip, name, abi, data, size, hash, source);
+    return 0;
+}
+
+/* One ELF candidate of a tree, before the tree's ABI is known. */
+struct candidate {
+    const sp_tree_file *file;
+    char *name; /* path relative to the zip root */
+    enum sp_so_name kind;
+    char *stem;
+    int is_module;
+    const sp_elf_info *info; /* of an ELF library (the loader's), else NULL */
+    const unsigned char *data;
+    size_t size;
+    uint64_t hash;
+};
+
+static int check_machine(const sp_elf_info *info, const sp_abi *abi, const char *path,
+                         sp_error *err)
+{
+    if (info->elf_class == abi->elf_class && info->machine == abi->elf_machine)
+        return 0;
+    const sp_abi *actual = sp_abi_for_elf(info->elf_class, info->machine);
+    char m[32];
+    return sp_error_set(err, SP_EINPUT, path,
+                        "ELF is %d-bit %s%s%s%s, expected %d-bit %s for %s "
+                        "(built for the wrong ABI?)",
+                        info->elf_class, sp_abi_machine_name(info->machine, m), actual ? " (" : "",
+                        actual ? actual->name : "", actual ? ")" : "", abi->elf_class, abi->machine,
+                        abi->name);
+}
+
+static int detect_abi(const struct candidate *c, size_t n, const char *root, const sp_abi **out,
+                      sp_error *err)
+{
+    const sp_abi *abi = NULL;
+    const char *first = NULL;
+    char m[32];
+    for (size_t i = 0; i < n; i++) {
+        if (!c[i].is_module)
+            continue;
+        const sp_abi *a = sp_abi_for_elf(c[i].info->elf_class, c[i].info->machine);
+        if (!a)
+            return sp_error_set(err, SP_EINPUT, c[i].file->path,
+                                "ELF is %d-bit %s, which is no Android ABI", c[i].info->elf_class,
+                                sp_abi_machine_name(c[i].info->machine, m));
+        if (!abi) {
+            abi = a;
+            first = c[i].file->path;
+        } else if (a != abi) {
+            return sp_error_set(err, SP_EINPUT, root,
+                                "extension modules disagree on the ABI: %s is %s, %s is %s "
+                                "(hint: name it, ABI=%s)",
+                                first, abi->name, c[i].file->path, a->name, root);
+        }
+    }
+    if (!abi)
+        return sp_error_set(err, SP_EINPUT, root,
+                            "no extension module to detect the ABI from (hint: name it, "
+                            "ABI=%s, one of %s)",
+                            root, sp_abi_list());
+    *out = abi;
+    return 0;
+}
+
+static int needed_by_module(const struct candidate *c, size_t n, const char *soname)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].is_module && sp_strv_contains(&c[i].info->needed, soname))
+            return 1;
+    return 0;
+}
+
+/* Every file of the tree of input idx into the set. */
+static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
+{
+    const sp_pack_input *in = &c->o->inputs[idx];
+    const sp_tree *tree = &c->in->trees[idx];
+    const sp_blob *blobs = sp_loader_blobs(c->in->loader, idx);
+    struct input_stats *stats = &c->set->stats[idx];
+    SP_VEC(struct candidate) cands = {0};
+    int rc = 0;
+    for (size_t i = 0; i < tree->n && rc == 0; i++) {
+        const sp_tree_file *f = &tree->files[i];
+        const char *name = f->rel;
+        if (in->kind == SP_INPUT_STDLIB && strncmp(name, "lib-dynload/", 12) == 0)
+            name += 12;
+        struct candidate cd = {f,    sp_xstrdup(name), SP_SO_NONE,    NULL,         0,
+                               NULL, blobs[i].data,    blobs[i].size, blobs[i].hash};
+        cd.kind = sp_classify_so_name(sp_path_base(name), &cd.stem);
+        if (cd.kind != SP_SO_NONE && blobs[i].elf_checked) {
+            /* Inspected by the loader, on its threads. */
+            if (blobs[i].elf_error) {
+                *err = *blobs[i].elf_error;
+                rc = -1;
+            } else {
+                cd.info = blobs[i].elf;
+                cd.is_module = cd.kind == SP_SO_TAGGED ||
+                               (cd.kind == SP_SO_PLAIN && sp_elf_exports_pyinit(cd.info, cd.stem));
+            }
+        } else if (cd.kind == SP_SO_TAGGED) {
+            rc = sp_error_set(err, SP_EINPUT, f->path,
+                              "named like an extension module but is not an ELF file");
+        } else {
+            cd.kind = SP_SO_NONE; /* a pure file that happens to end in .so */
+        }
+        stats->files++;
+        stats->bytes += f->size;
+        if (rc != 0) {
+            free(cd.name);
+            free(cd.stem);
+            break;
+        }
+        SP_VEC_PUSH(cands, cd);
+    }
+
+    const sp_abi *abi = in->abi;
+    if (rc == 0 && !abi)
+        rc = detect_abi(cands.v, cands.n, in->path, &abi, err);
+    if (rc == 0)
+        stats->abi = abi;
+    for (size_t i = 0; i < cands.n && rc == 0; i++) {
+        struct candidate *cd = &cands.v[i];
+        int zip = zip_for_input(c->o, in->kind, cd->name);
+        if (cd->kind == SP_SO_NONE) {
+            rc = add_source(c, zip, cd->name, abi, cd->data, cd->size, cd->hash, cd->file->path,
+                            err);
+            continue;
+        }
+        rc = check_machine(cd->info, abi, cd->file->path, err);
+        if (rc != 0)
+            break;
+        if (cd->is_module) {
+            char *module, *mangle_from, *marker;
+            sp_module_names(cd->name, cd->stem, &module, &mangle_from, &marker);
+            char *lib = sp_mangle(mangle_from);
+            free(mangle_from);
+            if (!lib) {
+                rc = sp_error_set(err, SP_EINPUT, cd->file->path,
+                                  "cannot name a library for module '%s' (empty name component)",
+                                  module);
+                free(module);
+                free(marker);
+                break;
+            }
+            /* Markers follow the module's zip (extract.zip for extracted packages). */
+            struct module m = {lib,      module,  marker, zip, abi, sp_xstrdup(cd->file->path),
+                               cd->hash, cd->size};
+            SP_VEC_PUSH(c->set->modules, m);
+            add_pure(c, zip, marker, abi, (const unsigned char *)lib, strlen(lib),
+                     XXH3_64bits(lib, strlen(lib)), cd->file->path);
+        } else {
+            /* A dependency goes to lib/<abi>/ under the name its users ask
+             * for: its soname when a module of this tree lists it in
+             * DT_NEEDED, else its file name. */
+            const char *base = sp_path_base(cd->name);
+            if (cd->info->soname && needed_by_module(cands.v, cands.n, cd->info->soname))
+                base = cd->info->soname;
+            if (!sp_is_android_lib_name(base)) {
+                rc = sp_error_set(err, SP_EINPUT, cd->file->path,
+                                  "shared library name %s is not lib*.so, which Android does "
+                                  "not install (hint: rename it and patch the DT_NEEDED "
+                                  "entries naming it, or --exclude '%s')",
+                                  base, cd->file->rel);
+                break;
+            }
+            struct natlib l = {sp_xstrdup(base), abi,      sp_xstrdup(cd->file->path),
+                               cd->hash,         cd->size, 0};
+            SP_VEC_PUSH(c->set->natlibs, l);
+        }
+    }
+    for (size_t i = 0; i < cands.n; i++) {
+        free(cands.v[i].name);
+        free(cands.v[i].stem);
+    }
+    free(cands.v);
+    return rc;
+}
+
+static int classify_lib(struct classifier *c, size_t idx, const char *path, const sp_abi *given,
+                        sp_error *err)
+{
+    SP_VEC_GROW(c->in->maps);
+    sp_map *m = &c->in->maps.v[c->in->maps.n];
+    if (sp_map_open(m, path, err) != 0)
+        return -1;
+    c->in->maps.n++;
+    struct input_stats *stats = &c->set->stats[idx];
+    stats->files++;
+    stats->bytes += m->size;
+    if (!sp_elf_is_elf(m->data, m->size))
+        return sp_error_set(err, SP_EINPUT, path, "--lib: not an ELF shared library");
+    sp_elf_info info;
+    if (sp_elf_inspect(m->data, m->size, path, &info, err) != 0)
+        return -1;
+    const sp_abi *abi = given ? given : sp_abi_for_elf(info.elf_class, info.machine);
+    char mn[32];
+    int rc = 0;
+    if (!abi)
+        rc = sp_error_set(err, SP_EINPUT, path, "ELF is %d-bit %s, which is no Android ABI",
+                          info.elf_class, sp_abi_machine_name(info.machine, mn));
+    else
+        rc = check_machine(&info, abi, path, err);
+    sp_elf_info_release(&info);
+    if (rc != 0)
+        return rc;
+    const char *base = sp_path_base(path);
+    if (!sp_is_android_lib_name(base))
+        return sp_error_set(err, SP_EINPUT, path,
+                            "library name is not lib*.so, which Android does not install "
+                            "(hint: rename it)");
+    if (!stats->abi)
+        stats->abi = abi;
+    struct natlib l = {sp_xstrdup(base), abi, sp_xstrdup(path), XXH3_64bits(m->data, m->size),
+                       m->size,          1};
+    SP_VEC_PUSH(c->set->natlibs, l);
+    return 0;
+}
+
+static int classify_lib_input(struct classifier *c, size_t idx, sp_error *err)
+{
+    const sp_pack_input *in = &c->o->inputs[idx];
+    const sp_tree *tree = &c->in->trees[idx];
+    int rc = 0;
+    for (size_t i = 0; i < tree->n && rc == 0; i++)
+        rc = classify_lib(c, idx, tree->files[i].path, in->abi, err);
+    if (rc == 0 && c->in->is_dir[idx] && tree->n == 0)
+        rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
+    return rc;
+}
+
+/* Starts the bytecode helper and checks it makes bytecode for the CPython
+ * version of every stdlib tree (its magic number). */
+static int start_bytecode(struct classifier *c, sp_error *err)
+{
+    const sp_pack_opts *o = c->o;
+    if (!o->python)
+        return sp_error_set(err, SP_EUSAGE, NULL,
+                            "--pyc needs --python PATH, a host CPython of the trees' version");
+    if (sp_pyc_start(&c->pyc, o->python, err) != 0)
+        return -1;
+    const unsigned char *m = sp_pyc_magic(c->pyc);
+    int host = m[0] | m[1] << 8;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (o->inputs[i].kind != SP_INPUT_STDLIB)
+            continue;
+        int tree = sp_pyc_stdlib_magic(o->inputs[i].path);
+        if (tree < 0)
+            return sp_error_set(err, SP_EINPUT, o->inputs[i].path,
+                                "no MAGIC_NUMBER in importlib/_bootstrap_external.py: cannot "
+                                "tell its CPython version for --pyc");
+        if (tree != host)
+            return sp_error_set(err, SP_EINPUT, o->python,
+                                "makes bytecode with magic number %d, but the stdlib %s is "
+                                "for magic number %d: a different CPython version (hint: "
+                                "--python must be the same X.Y as the packed CPython)",
+                                host, o->inputs[i].path, tree);
+    }
+    return 0;
+}
+
+int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct pack_set *set,
+                         sp_pack_result *res, sp_error *err)
+{
+    memset(set, 0, sizeof *set);
+    set->ninputs = o->ninputs;
+    set->stats = sp_xcalloc(o->ninputs, sizeof *set->stats);
+    struct classifier c = {o, in, set, res, NULL, 0, NULL};
+    int rc = o->pyc ? start_bytecode(&c, err) : 0;
+    /* Trees first (they fix the ABIs), --lib inputs after. */
+    for (size_t i = 0; i < o->ninputs && rc == 0; i++) {
+        if (o->inputs[i].kind == SP_INPUT_LIB)
+            continue;
+        set->has_site |= o->inputs[i].kind == SP_INPUT_SITE;
+        rc = classify_tree(&c, i, err);
+    }
+    for (size_t i = 0; i < o->ninputs && rc == 0; i++)
+        if (o->inputs[i].kind == SP_INPUT_LIB)
+            rc = classify_lib_input(&c, i, err);
+    if (c.pyc) {
+        sp_pyc_counts(c.pyc, &res->pyc_compiled, &res->pyc_cached);
+        sp_pyc_stop(c.pyc);
+        if (c.pyc_failed)
+            sp_strv_push_owned(&res->warnings,
+                               sp_xasprintf("%zu .py file%s did not compile and stay as source, "
+                                            "such as %s",
+                                            c.pyc_failed, c.pyc_failed == 1 ? "" : "s",
+                                            c.pyc_first_failure));
+    }
+    free(c.pyc_first_failure);
+    return rc;
+}

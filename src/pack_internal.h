@@ -1,0 +1,194 @@
+/* pack's stages and what flows between them (src/pack*.c only):
+ *
+ *   pack_inputs.c  walks, reads and classifies the input trees into a
+ *                  pack_set: pure files, extension modules, libraries;
+ *   pack_plan.c    makes the pack_plan from it: the union over ABIs,
+ *                  overlays, collisions, every output with its content
+ *                  (pure: no system calls, no JSON);
+ *   pack_state.c   the previous run's state: what each output was made of,
+ *                  and the input snapshot behind a no-op repack;
+ *   pack_write.c   writes the plan's outputs (keeping those the state says
+ *                  are up to date), the manifest and the APK, then commits. */
+#ifndef SPPACK_PACK_INTERNAL_H
+#define SPPACK_PACK_INTERNAL_H
+
+#include <stdint.h>
+
+#include "sppack/abi.h"
+#include "sppack/buf.h"
+#include "sppack/file.h"
+#include "sppack/inputload.h"
+#include "sppack/pack.h"
+#include "sppack/treewalk.h"
+#include "sppack/vec.h"
+
+enum pack_zip { ZIP_STDLIB, ZIP_SITE, ZIP_EXTRACT, ZIP_KINDS };
+extern const char *const pack_zip_names[ZIP_KINDS]; /* "stdlib", "sitepackages", "extract" */
+
+/* ---- the classified inputs ------------------------------------------------------------------ */
+
+/* A file destined for a zip, from one ABI's tree. */
+struct pure {
+    int zip;    /* enum pack_zip */
+    char *name; /* path inside the zip */
+    const sp_abi *abi;
+    uint64_t hash; /* xxh3 of data */
+    const unsigned char *data;
+    size_t size;
+    char *source; /* input file, for messages */
+};
+
+/* An extension module of one ABI. */
+struct module {
+    char *lib;    /* mangled library name */
+    char *module; /* dotted module name */
+    char *marker; /* marker path inside its zip */
+    int zip;
+    const sp_abi *abi;
+    char *source;
+    uint64_t hash, size;
+};
+
+/* A plain shared library (a dependency, or given with --lib) of one ABI. */
+struct natlib {
+    char *name;
+    const sp_abi *abi;
+    char *source;
+    uint64_t hash, size;
+    int from_option;
+};
+
+/* What one input held. */
+struct input_stats {
+    size_t files;
+    uint64_t bytes;
+    const sp_abi *abi; /* given, or detected */
+};
+
+struct pack_set {
+    SP_VEC(struct pure) pure;
+    SP_VEC(struct module) modules;
+    SP_VEC(struct natlib) natlibs;
+    struct input_stats *stats; /* one per input */
+    size_t ninputs;
+    int has_site;
+};
+
+/* Everything read from the inputs; the set's pointers point into it. */
+struct pack_inputs {
+    sp_tree *trees;      /* one per input */
+    int *is_dir;         /* 0 for a --lib input naming one file */
+    uint64_t walk_start; /* when the walk began (for the snapshot) */
+    sp_loader *loader;
+    SP_VEC(sp_map) maps; /* --lib files */
+    SP_VEC(sp_buf) pycs; /* compiled bytecode */
+};
+
+/* Lists and reads every input on `jobs` threads. */
+int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp_error *err);
+/* Classifies what was read (compiling bytecode with --pyc) into set. */
+int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct pack_set *set,
+                         sp_pack_result *res, sp_error *err);
+void pack_inputs_release(struct pack_inputs *in, size_t ninputs);
+void pack_set_release(struct pack_set *set);
+
+/* ---- the plan ------------------------------------------------------------------------------- */
+
+/* An entry of a zip to write: points into the set, the bootstrap, or the
+ * plan's own directory names. data NULL: a directory entry. */
+struct zentry {
+    const char *name;
+    const unsigned char *data;
+    size_t size;
+    uint64_t hash;
+};
+
+/* One output file, in manifest order. */
+struct plan_output {
+    char *rel;       /* relative to the output directory */
+    int abi;         /* index into the result's abis, -1 for common files */
+    char recipe[17]; /* a hash of everything its bytes come from */
+    int is_zip;
+    SP_VEC(struct zentry) entries; /* a zip's, sorted */
+    uint64_t content;              /* a zip's payload bytes: what writing it costs */
+    const char *source;            /* a library: the file copied */
+    uint64_t size;                 /* a library's size */
+};
+
+struct pack_plan {
+    SP_VEC(struct plan_output) outputs;
+    sp_strv dirnames; /* storage of directory entry names */
+};
+
+/* What the plan needs beyond the set: everything else the bytes depend on. */
+struct plan_params {
+    int strict;
+    uint16_t dos_date, dos_time;    /* every zip entry's timestamp */
+    const unsigned char *bootstrap; /* _sp_bootstrap.py, for stdlib.zip */
+    size_t bootstrap_len;
+};
+
+/* Unites the set over its ABIs and lists the outputs. Fills res's abis,
+ * inputs, modules, libraries and overlaid, and adds warnings to it.
+ * inputs: the pack's inputs, for messages and the manifest. */
+int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
+                   const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
+                   sp_error *err);
+void pack_plan_release(struct pack_plan *plan);
+
+/* ---- the previous run's state --------------------------------------------------------------- */
+
+struct state_output {
+    char *rel;
+    char recipe[17];
+    uint64_t size;
+    char xxh3[17];
+    long entries;   /* -1 for a file that is no zip */
+    char mtime[32]; /* nanoseconds, decimal ("" unknown) */
+};
+
+struct pack_state {
+    char options[17]; /* the options key, hex */
+    SP_VEC(struct state_output) outputs;
+    sp_strv warnings; /* of the run that wrote the outputs */
+    int has_apk;
+    struct state_output apk; /* rel: the APK's path */
+};
+
+/* Where the state files of out_dir go, as a path to add ".json" or
+ * ".inputs" to; NULL when there is no place for them. */
+char *pack_state_base(const char *out_dir);
+/* A hash of everything the outputs depend on but the input files. */
+uint64_t pack_options_key(const sp_pack_opts *o);
+/* The state at base (empty when there is none or it cannot be read). */
+void pack_state_load(const char *base, struct pack_state *s);
+/* Records each output's mtime as it is now, and saves s at base (a failure
+ * only means the next run does more work); removes states unused for long. */
+void pack_state_save(const char *base, struct pack_state *s, const char *out_dir);
+void pack_state_release(struct pack_state *s);
+/* The previous record of rel when its recipe is the same and the file is
+ * untouched (same size and mtime): the output can stay as it is. */
+const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
+                                               const char *rel, const char *recipe);
+/* 1 when path still has the size and mtime recorded in rec. */
+int pack_state_file_matches(const char *path, const struct state_output *rec);
+/* 1 when s is of a run with these options and every output it records
+ * (and the APK) is untouched. */
+int pack_state_untouched(const struct pack_state *s, const char *out_dir, const sp_pack_opts *o,
+                         const char *key_hex);
+/* The input snapshot: unchanged since the state was saved (1), and saving
+ * what this run's walk saw. */
+int pack_inputs_unchanged(const char *base, const sp_pack_opts *o, uint64_t key, int jobs);
+void pack_inputs_snapshot(const char *base, const sp_pack_opts *o, uint64_t key,
+                          const struct pack_inputs *in);
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+/* Writes the plan into out_dir (and opts->apk_path), keeping the outputs
+ * prev says are up to date; fills res's outputs and next with what was
+ * written. On failure out_dir is as it was. */
+int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
+               const sp_pack_opts *opts, const char *out_dir, int jobs, sp_pack_result *res,
+               struct pack_state *next, sp_error *err);
+
+#endif

@@ -1,0 +1,333 @@
+/* pack's memory of the last successful run into an output directory.
+ *
+ * Two files remember it. The state (JSON) holds a key of the options
+ * (everything but the input files' contents) and, per output, a recipe (a
+ * hash of what went into it), its size, xxh3 and mtime. The input snapshot
+ * (src/snapshot.c) holds what the walk saw of every input directory and
+ * file. A run whose key matches, whose snapshot shows no input changed and
+ * whose outputs all still have their size and mtime writes nothing at all,
+ * without listing or reading any input. Otherwise every input is read and
+ * each output whose recipe is unchanged and whose file is untouched is kept
+ * as it is (so its mtime stays); only the others are written. An output
+ * edited or removed by hand no longer matches and is written again.
+ *
+ * Both live outside the output directory, so it stays byte-identical for
+ * the same inputs: in $SP_PACK_STATE_DIR, else sp-pack's state/ in the
+ * user's cache, named by a hash of the directory's absolute path. Without
+ * them (a new machine, a cleared cache) the next run writes every output
+ * once; failing to save them costs only that. JSON is read and written
+ * here only; the rest of pack sees struct pack_state. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "pack_internal.h"
+#include "sppack/alloc.h"
+#include "sppack/hash.h"
+#include "sppack/path.h"
+#include "sppack/platform.h"
+#include "sppack/snapshot.h"
+
+#ifndef SP_PACK_VERSION
+#define SP_PACK_VERSION "0"
+#endif
+
+#define STATE_FORMAT 2
+
+char *pack_state_base(const char *out_dir)
+{
+    const char *dir = getenv("SP_PACK_STATE_DIR");
+    char *owned = NULL;
+    if (!dir || !*dir) {
+        owned = sp_cache_dir("state");
+        if (!owned)
+            return NULL;
+        dir = owned;
+    }
+    char *real = sp_realpath_lenient(out_dir);
+    char hex[17];
+    sp_xxh3_hex(real ? real : out_dir, strlen(real ? real : out_dir), hex);
+    char *path = sp_xasprintf("%s/%s", dir, hex);
+    free(real);
+    free(owned);
+    return path;
+}
+
+uint64_t pack_options_key(const sp_pack_opts *o)
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    sp_hash_str(h, SP_PACK_VERSION);
+    /* This very binary: a rebuild of the same version may pack differently. */
+    struct stat self;
+    if (o->tool_path && stat(o->tool_path, &self) == 0) {
+        sp_hash_u64(h, (uint64_t)self.st_ino);
+        sp_hash_u64(h, (uint64_t)self.st_size);
+        sp_hash_u64(h, sp_stat_mtime_ns(&self));
+    }
+    sp_hash_u64(h, o->page_size);
+    sp_hash_u64(h, (uint64_t)o->strict);
+    sp_hash_str(h, o->apk_path ? o->apk_path : "");
+    sp_hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1));
+    sp_hash_str(h, o->python ? o->python : "");
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    sp_hash_str(h, sde ? sde : "");
+    for (size_t i = 0; i < o->extract.n; i++)
+        sp_hash_str(h, o->extract.v[i]);
+    sp_hash_str(h, "--exclude");
+    for (size_t i = 0; i < o->exclude.n; i++)
+        sp_hash_str(h, o->exclude.v[i]);
+    for (size_t i = 0; i < o->ninputs; i++) {
+        sp_hash_u64(h, (uint64_t)o->inputs[i].kind);
+        sp_hash_str(h, o->inputs[i].abi ? o->inputs[i].abi->name : "");
+        sp_hash_str(h, o->inputs[i].path);
+    }
+    uint64_t key = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return key;
+}
+
+/* ---- the state file ------------------------------------------------------------------------- */
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void copy_hex(char out[17], const char *s)
+{
+    snprintf(out, 17, "%s", s);
+}
+
+static void read_record(const cJSON *j, const char *rel, struct state_output *r)
+{
+    memset(r, 0, sizeof *r);
+    r->rel = sp_xstrdup(rel);
+    copy_hex(r->recipe, jstr(j, "recipe"));
+    copy_hex(r->xxh3, jstr(j, "xxh3"));
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
+    r->size = cJSON_IsNumber(size) ? (uint64_t)size->valuedouble : UINT64_MAX;
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
+    r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
+    snprintf(r->mtime, sizeof r->mtime, "%s", jstr(j, "mtime_ns"));
+}
+
+void pack_state_load(const char *base, struct pack_state *s)
+{
+    memset(s, 0, sizeof *s);
+    sp_strv_init(&s->warnings);
+    if (!base)
+        return;
+    char *path = sp_xasprintf("%s.json", base);
+    sp_map m;
+    int opened = sp_map_open(&m, path, NULL) == 0;
+    free(path);
+    if (!opened)
+        return;
+    cJSON *j = cJSON_ParseWithLength((const char *)m.data, m.size);
+    sp_map_close(&m);
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+    if (!cJSON_IsNumber(fmt) || fmt->valuedouble != STATE_FORMAT) {
+        cJSON_Delete(j);
+        return;
+    }
+    copy_hex(s->options, jstr(j, "options"));
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "warnings")) if (cJSON_IsString(x))
+        sp_strv_push(&s->warnings, x->valuestring);
+    const cJSON *outs = cJSON_GetObjectItemCaseSensitive(j, "outputs");
+    cJSON_ArrayForEach(x, (cJSON_IsObject(outs) ? outs : NULL))
+    {
+        SP_VEC_GROW(s->outputs);
+        read_record(x, x->string, &s->outputs.v[s->outputs.n++]);
+    }
+    const cJSON *apk = cJSON_GetObjectItemCaseSensitive(j, "apk");
+    if (cJSON_IsObject(apk)) {
+        s->has_apk = 1;
+        read_record(apk, jstr(apk, "path"), &s->apk);
+    }
+    cJSON_Delete(j);
+}
+
+void pack_state_release(struct pack_state *s)
+{
+    for (size_t i = 0; i < s->outputs.n; i++)
+        free(s->outputs.v[i].rel);
+    free(s->outputs.v);
+    sp_strv_release(&s->warnings);
+    free(s->apk.rel);
+    memset(s, 0, sizeof *s);
+}
+
+/* The mtime of path as a decimal string ("" when it is no regular file);
+ * JSON numbers would lose the nanoseconds. */
+static void mtime_string(const char *path, char out[32], struct stat *st)
+{
+    out[0] = '\0';
+    if (stat(path, st) == 0 && S_ISREG(st->st_mode))
+        snprintf(out, 32, "%llu", (unsigned long long)sp_stat_mtime_ns(st));
+}
+
+int pack_state_file_matches(const char *path, const struct state_output *rec)
+{
+    struct stat st;
+    char mtime[32];
+    if (!rec)
+        return 0;
+    mtime_string(path, mtime, &st);
+    return *mtime && rec->size == (uint64_t)st.st_size && !strcmp(rec->mtime, mtime);
+}
+
+static const struct state_output *find(const struct pack_state *s, const char *rel)
+{
+    for (size_t i = 0; i < s->outputs.n; i++)
+        if (!strcmp(s->outputs.v[i].rel, rel))
+            return &s->outputs.v[i];
+    return NULL;
+}
+
+const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
+                                               const char *rel, const char *recipe)
+{
+    const struct state_output *rec = find(s, rel);
+    if (!rec || strcmp(rec->recipe, recipe) != 0)
+        return NULL;
+    char *path = sp_path_join(out_dir, rel);
+    int ok = pack_state_file_matches(path, rec);
+    free(path);
+    return ok ? rec : NULL;
+}
+
+int pack_state_untouched(const struct pack_state *s, const char *out_dir, const sp_pack_opts *o,
+                         const char *key_hex)
+{
+    if (!s->outputs.n || strcmp(s->options, key_hex) != 0)
+        return 0;
+    for (size_t i = 0; i < s->outputs.n; i++) {
+        char *path = sp_path_join(out_dir, s->outputs.v[i].rel);
+        int ok = pack_state_file_matches(path, &s->outputs.v[i]);
+        free(path);
+        if (!ok)
+            return 0;
+    }
+    if (o->apk_path && (!s->has_apk || strcmp(s->apk.rel, o->apk_path) != 0 ||
+                        !pack_state_file_matches(o->apk_path, &s->apk)))
+        return 0;
+    return 1;
+}
+
+/* State files of output directories not packed into, nor checked, for this
+ * long are removed when another state is saved: each output directory ever
+ * used leaves some (the input snapshot can take megabytes), and CI runners
+ * pack into fresh temporary directories. */
+#define STATE_KEEP_DAYS 30
+
+static int is_state_name(const char *name)
+{
+    for (int i = 0; i < 16; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    return name[16] == '.';
+}
+
+static void prune_states(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t before = time(NULL) - (time_t)STATE_KEEP_DAYS * 24 * 3600;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (!is_state_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        /* A no-op repack only reads its state: the access time tells it is in use. */
+        if (st.st_mtime < before && st.st_atime < before)
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+    closedir(d);
+}
+
+static cJSON *record_json(const struct state_output *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "recipe", r->recipe);
+    cJSON_AddNumberToObject(o, "size", (double)r->size);
+    cJSON_AddStringToObject(o, "xxh3", r->xxh3);
+    if (r->entries >= 0)
+        cJSON_AddNumberToObject(o, "entries", (double)r->entries);
+    cJSON_AddStringToObject(o, "mtime_ns", r->mtime);
+    return o;
+}
+
+void pack_state_save(const char *base, struct pack_state *s, const char *out_dir)
+{
+    if (!base)
+        return;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "format", STATE_FORMAT);
+    cJSON_AddStringToObject(j, "options", s->options);
+    cJSON *w = cJSON_AddArrayToObject(j, "warnings");
+    for (size_t i = 0; i < s->warnings.n; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(s->warnings.v[i]));
+    cJSON *outs = cJSON_AddObjectToObject(j, "outputs");
+    struct stat st;
+    for (size_t i = 0; i < s->outputs.n; i++) {
+        struct state_output *r = &s->outputs.v[i];
+        char *path = sp_path_join(out_dir, r->rel);
+        mtime_string(path, r->mtime, &st);
+        free(path);
+        cJSON_AddItemToObject(outs, r->rel, record_json(r));
+    }
+    if (s->has_apk) {
+        mtime_string(s->apk.rel, s->apk.mtime, &st);
+        s->apk.size = (uint64_t)st.st_size;
+        cJSON *apk = record_json(&s->apk);
+        cJSON_AddStringToObject(apk, "path", s->apk.rel);
+        cJSON_AddItemToObject(j, "apk", apk);
+    }
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    char *path = sp_xasprintf("%s.json", base);
+    char *dir = sp_xstrndup(path, (size_t)(strrchr(path, '/') - path));
+    if (sp_mkdirs(dir, NULL) == 0)
+        sp_write_file_atomic(path, text, strlen(text), NULL);
+    prune_states(dir);
+    free(dir);
+    free(path);
+    free(text);
+}
+
+/* ---- the input snapshot --------------------------------------------------------------------- */
+
+int pack_inputs_unchanged(const char *base, const sp_pack_opts *o, uint64_t key, int jobs)
+{
+    const char **paths = sp_xcalloc(o->ninputs, sizeof *paths);
+    for (size_t i = 0; i < o->ninputs; i++)
+        paths[i] = o->inputs[i].path;
+    char *snapshot = sp_xasprintf("%s.inputs", base);
+    int unchanged = sp_snapshot_unchanged(snapshot, key, paths, o->ninputs, jobs);
+    free(snapshot);
+    free(paths);
+    return unchanged;
+}
+
+void pack_inputs_snapshot(const char *base, const sp_pack_opts *o, uint64_t key,
+                          const struct pack_inputs *in)
+{
+    sp_snapshot_root *roots = sp_xcalloc(o->ninputs, sizeof *roots);
+    for (size_t i = 0; i < o->ninputs; i++)
+        roots[i] = (sp_snapshot_root){o->inputs[i].path, &in->trees[i], !in->is_dir[i]};
+    char *snapshot = sp_xasprintf("%s.inputs", base);
+    sp_snapshot_save(snapshot, key, roots, o->ninputs, in->walk_start);
+    free(snapshot);
+    free(roots);
+}

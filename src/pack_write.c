@@ -1,0 +1,244 @@
+/* pack's outputs: every output of the plan staged (written, or linked when
+ * the previous run's is up to date), the manifest, the APK, then one commit
+ * (src/outdir.c). */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "pack_internal.h"
+#include "sppack/alloc.h"
+#include "sppack/apk.h"
+#include "sppack/hash.h"
+#include "sppack/outdir.h"
+#include "sppack/parallel.h"
+#include "sppack/path.h"
+#include "sppack/zipwriter.h"
+
+/* One output being written: by whichever thread claims it. */
+struct job_item {
+    const struct plan_output *out;
+    char *stage; /* where it is written; NULL when kept */
+    uint64_t size;
+    char xxh3[17];
+    long entries;
+    int failed;
+    sp_error err;
+};
+
+struct write_job {
+    struct job_item *items;
+    size_t *order; /* items to write: zips, biggest first, then copies */
+};
+
+static int write_zip(struct job_item *it, sp_error *err)
+{
+    sp_zipw *zw;
+    int rc = sp_zipw_open_digest(&zw, it->stage, err);
+    for (size_t i = 0; i < it->out->entries.n && rc == 0; i++) {
+        const struct zentry *e = &it->out->entries.v[i];
+        if (!e->data)
+            rc = sp_zipw_add_dir(zw, e->name, err);
+        else
+            rc = sp_zipw_add_stored(zw, e->name, e->data, e->size, 0, err);
+    }
+    if (rc != 0) {
+        sp_zipw_abort(zw);
+        return rc;
+    }
+    uint64_t hash;
+    rc = sp_zipw_close_digest(zw, &it->size, &hash, err);
+    if (rc == 0)
+        sp_u64_hex(hash, it->xxh3);
+    return rc;
+}
+
+static void write_one(void *ctx, int worker, size_t k)
+{
+    (void)worker;
+    struct write_job *j = ctx;
+    struct job_item *it = &j->items[j->order[k]];
+    sp_error_init(&it->err);
+    if (it->out->is_zip)
+        it->failed = write_zip(it, &it->err) != 0;
+    else
+        it->failed = sp_copy_file(it->out->source, it->stage, &it->err) != 0;
+}
+
+static int cmp_write_cost(const void *a, const void *b, void *ctx)
+{
+    const struct job_item *v = ctx;
+    const struct plan_output *x = v[*(const size_t *)a].out, *y = v[*(const size_t *)b].out;
+    /* Zips (CRC and writes) before library copies (kernel-side), big first. */
+    if (x->is_zip != y->is_zip)
+        return x->is_zip ? -1 : 1;
+    if (x->content != y->content)
+        return x->content > y->content ? -1 : 1;
+    return 0; /* a stable sort keeps manifest order */
+}
+
+/* Writes every staged item with `jobs` threads (the calling one too). The
+ * first failure in manifest order is the error. */
+static int write_staged(struct job_item *items, size_t n, int jobs, sp_error *err)
+{
+    struct write_job j = {items, sp_xcalloc(n, sizeof *j.order)};
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].stage)
+            j.order[count++] = i;
+    sp_sort(j.order, count, sizeof *j.order, cmp_write_cost, items);
+    sp_parallel_for(count, jobs, write_one, &j);
+    free(j.order);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].stage && items[i].failed) {
+            *err = items[i].err;
+            return -1;
+        }
+    return 0;
+}
+
+static void remember(struct pack_state *next, const char *rel, const char *recipe, uint64_t size,
+                     const char *xxh3, long entries)
+{
+    struct state_output r;
+    memset(&r, 0, sizeof r);
+    r.rel = sp_xstrdup(rel);
+    memcpy(r.recipe, recipe, 17);
+    r.size = size;
+    memcpy(r.xxh3, xxh3, 17);
+    r.entries = entries;
+    SP_VEC_PUSH(next->outputs, r);
+}
+
+/* Stages rel: kept as it is when the previous run's record says so (linked
+ * into the staging directory, so --apk sees the complete layout), else a
+ * path to write to. 0, or -1 with err. */
+static int stage(sp_outdir *od, const struct pack_state *prev, const char *rel, const char *recipe,
+                 const struct state_output **kept, char **path, sp_error *err)
+{
+    *path = NULL;
+    *kept = pack_state_reusable(prev, od->dir, rel, recipe);
+    if (*kept)
+        return sp_outdir_keep(od, rel, err);
+    *path = sp_outdir_stage(od, rel, err);
+    return *path ? 0 : -1;
+}
+
+static int write_manifest(sp_outdir *od, const struct pack_state *prev, const sp_pack_result *res,
+                          struct pack_state *next, sp_error *err)
+{
+    char *text = sp_manifest_text(res);
+    size_t len = strlen(text);
+    char recipe[17];
+    sp_xxh3_hex(text, len, recipe);
+    const struct state_output *kept;
+    char *path;
+    int rc = stage(od, prev, SP_MANIFEST_NAME, recipe, &kept, &path, err);
+    if (rc == 0 && path)
+        rc = sp_write_file(path, text, len, err);
+    if (rc == 0)
+        remember(next, SP_MANIFEST_NAME, recipe, len, recipe, -1);
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* The APK, written from the staged files before anything is renamed, so a
+ * failure there leaves the previous outputs as they were; an APK of the
+ * same content that nobody touched stays as it is. */
+static int write_apk(const sp_outdir *od, const struct pack_state *prev, const sp_pack_opts *o,
+                     struct pack_state *next, sp_error *err)
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    sp_hash_u64(h, o->page_size);
+    for (size_t i = 0; i < next->outputs.n; i++) {
+        if (strcmp(next->outputs.v[i].rel, SP_MANIFEST_NAME) != 0) {
+            sp_hash_str(h, next->outputs.v[i].rel);
+            sp_hash_str(h, next->outputs.v[i].recipe);
+        }
+    }
+    next->has_apk = 1;
+    memset(&next->apk, 0, sizeof next->apk);
+    next->apk.rel = sp_xstrdup(o->apk_path);
+    next->apk.entries = -1;
+    sp_u64_hex(XXH3_64bits_digest(h), next->apk.recipe);
+    XXH3_freeState(h);
+    if (prev->has_apk && !strcmp(prev->apk.rel, o->apk_path) &&
+        !strcmp(prev->apk.recipe, next->apk.recipe) &&
+        pack_state_file_matches(o->apk_path, &prev->apk))
+        return 0;
+    return sp_apk_write_from_pack(od->stage, o->apk_path, o->page_size, err);
+}
+
+/* The outputs the previous run's manifest lists, which this run may replace. */
+static void previous_outputs(const char *out_dir, sp_strv *stale)
+{
+    char *path = sp_path_join(out_dir, SP_MANIFEST_NAME);
+    sp_map m;
+    if (sp_map_open(&m, path, NULL) == 0) {
+        sp_pack_result old;
+        sp_pack_result_init(&old);
+        if (sp_manifest_parse((const char *)m.data, m.size, &old) == 0)
+            for (size_t i = 0; i < old.outputs.n; i++)
+                sp_strv_push(stale, old.outputs.v[i].path);
+        sp_pack_result_release(&old);
+        sp_map_close(&m);
+    }
+    free(path);
+}
+
+int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
+               const sp_pack_opts *opts, const char *out_dir, int jobs, sp_pack_result *res,
+               struct pack_state *next, sp_error *err)
+{
+    sp_outdir od;
+    if (sp_outdir_begin(&od, out_dir, err) != 0) {
+        sp_outdir_release(&od);
+        return -1;
+    }
+    size_t n = plan->outputs.n;
+    struct job_item *items = sp_xcalloc(n, sizeof *items);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct plan_output *o = &plan->outputs.v[i];
+        struct job_item *it = &items[i];
+        it->out = o;
+        it->entries = o->is_zip ? (long)o->entries.n : -1;
+        const struct state_output *kept;
+        rc = stage(&od, prev, o->rel, o->recipe, &kept, &it->stage, err);
+        if (rc == 0 && kept) {
+            it->size = kept->size;
+            memcpy(it->xxh3, kept->xxh3, 17);
+            it->entries = kept->entries;
+        } else if (rc == 0 && !o->is_zip) { /* a copy: its bytes were hashed when read */
+            it->size = o->size;
+            memcpy(it->xxh3, o->recipe, 17);
+        }
+    }
+    if (rc == 0)
+        rc = write_staged(items, n, jobs, err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const struct job_item *it = &items[i];
+        sp_pack_output out = {sp_xstrdup(it->out->rel), it->out->abi, it->size, "", it->entries};
+        memcpy(out.xxh3, it->xxh3, 17);
+        SP_VEC_PUSH(res->outputs, out);
+        remember(next, it->out->rel, it->out->recipe, it->size, it->xxh3, it->entries);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(items[i].stage);
+    free(items);
+    if (rc == 0)
+        rc = write_manifest(&od, prev, res, next, err);
+    if (rc == 0 && opts->apk_path)
+        rc = write_apk(&od, prev, opts, next, err);
+    if (rc == 0) {
+        sp_strv stale;
+        sp_strv_init(&stale);
+        previous_outputs(out_dir, &stale);
+        rc = sp_outdir_commit(&od, &stale, err);
+        sp_strv_release(&stale);
+    }
+    sp_outdir_release(&od);
+    res->has_manifest = rc == 0;
+    return rc;
+}
