@@ -197,6 +197,28 @@ class CliTest(common.TempDirTestCase):
         self.assertIn("libdep.so.1", p.stderr)
         self.assertIn("lib*.so", p.stderr)
 
+    def test_binary_imports(self):
+        """libzip is a plain dependency, and the portable build imports none
+        of the Linux-only calls, which the default build does use."""
+        needed = common.run(["readelf", "-d", common.SP_PACK], check=0).stdout
+        self.assertRegex(needed, r"NEEDED.*\[libzip\.so")
+        imports = set(common.run(["nm", "-D", "--undefined-only", common.SP_PACK],
+                                 check=0).stdout.split())
+        imports = {name.split("@")[0] for name in imports}
+        linux_only = {"copy_file_range", "sendfile", "sendfile64", "getdents64", "syscall",
+                      "pipe2", "qsort_r", "sched_getcpu", "sched_setaffinity",
+                      "pthread_attr_setaffinity_np", "pthread_setaffinity_np", "statx",
+                      "dlopen"}
+        with open(common.SP_PACK, "rb") as f:
+            has_proc_self = b"/proc/self/exe" in f.read()
+        if os.environ.get("SP_PACK_PORTABLE") == "ON":
+            self.assertEqual(imports & linux_only, set())
+            self.assertFalse(has_proc_self)
+        else:
+            self.assertTrue({"copy_file_range", "getdents64"} <= imports, imports & linux_only)
+            self.assertTrue(has_proc_self)
+            self.assertEqual(imports & {"dlopen", "qsort_r", "sched_getcpu"}, set())
+
 
 if __name__ == "__main__":
     common.main()

@@ -122,49 +122,6 @@ class VerifyTest(common.TempDirTestCase):
         common.sp_pack("ls", check=2)
 
 
-    def test_libzip_is_opened_by_verify_only(self):
-        """libzip (and the libcrypto it links) is opened when verify starts,
-        not when sp-pack does; without it verify stops with one line."""
-        apk = self.fixtures["clean-apk"].path
-        loaded = lambda p: re.findall(r"file=(libzip\.so[.\d]*) ", p.stderr)
-        traced = {"LD_DEBUG": "files"}
-        for args in (["--version"], ["ls", apk]):
-            p = common.sp_pack(*args, env=traced, check=0)
-            self.assertEqual(loaded(p), [], args)
-            self.assertNotIn("libcrypto", p.stderr, args)
-        p = common.sp_pack("verify", apk, env=traced, check=0)
-        sonames = set(loaded(p))
-        self.assertEqual(len(sonames), 1, p.stderr[-2000:])
-        soname = sonames.pop()
-        # What the dynamic loader finds first under that soname: a file that is
-        # no library, then a library without libzip's functions.
-        fake_dir = os.path.join(self.work, "fake-libzip")
-        os.makedirs(fake_dir, exist_ok=True)
-        fake = os.path.join(fake_dir, soname)
-        with open(fake, "wb") as f:
-            f.write(b"not a shared library\n" * 100)
-        source = os.path.join(fake_dir, "empty.c")
-        with open(source, "w") as f:
-            f.write("int sp_pack_test_nothing_here;\n")
-        empty = os.path.join(fake_dir, "empty.so")
-        common.run(["cc", "-shared", "-fPIC", "-o", empty, "-Wl,-soname," + soname, source],
-                   check=0)
-        for library, why in ((None, "invalid ELF header"), (empty, "has no zip_")):
-            if library:
-                shutil.copyfile(library, fake)
-            with self.subTest(why=why):
-                for target in (apk, self.fixtures["clean-dir"].path):
-                    p = common.sp_pack("verify", target, env={"LD_LIBRARY_PATH": fake_dir},
-                                       check=3)
-                    self.assertEqual(p.stdout, "")
-                    lines = p.stderr.splitlines()
-                    self.assertEqual(len(lines), 1, p.stderr)
-                    self.assertTrue(lines[0].startswith("sp-pack: %s: " % soname), lines[0])
-                    self.assertIn(why, lines[0])
-                    self.assertIn("hint:", lines[0])
-                # The commands that do not need it are not affected.
-                common.sp_pack("ls", apk, env={"LD_LIBRARY_PATH": fake_dir}, check=0)
-
 class VerifyRealTest(common.TempDirTestCase):
     def pack_apk(self, page):
         apk = os.path.join(self.tmp, "real-%s.apk" % page)
