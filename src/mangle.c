@@ -88,10 +88,8 @@ int sp_is_android_lib_name(const char *name)
     size_t n = strlen(name);
     if (n < 6 || strncmp(name, "lib", 3) != 0 || strcmp(name + n - 3, ".so") != 0)
         return 0;
-    for (size_t i = 3; i < n - 3; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!(is_ident_byte(c) || c == '.' || c == '-'))
+    for (size_t i = 3; i < n - 3; i++)
+        if (!is_ident_byte((unsigned char)name[i]) && !strchr("+,-.=", name[i]))
             return 0;
-    }
     return 1;
 }

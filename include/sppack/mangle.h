@@ -19,7 +19,10 @@ char *sp_mangle(const char *dotted);
 /* Dotted module name for a library name made by sp_mangle; caller frees.
  * NULL when lib is not such a name. */
 char *sp_unmangle(const char *lib);
-/* 1 when name matches lib[A-Za-z0-9._-]*.so, the names Android installs. */
+/* 1 when name matches lib[A-Za-z0-9+,-.=_]*.so: the names Android's
+ * package manager installs from lib/<abi>/ (AOSP's native library helper
+ * takes a file name of these characters with the lib prefix and .so suffix;
+ * libc++_shared.so, the NDK's C++ runtime, is one). */
 int sp_is_android_lib_name(const char *name);
 
 #endif

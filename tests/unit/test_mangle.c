@@ -42,7 +42,12 @@ int main(void)
     CHECK(sp_is_android_lib_name("libopenblas64_p-r0-2f7c42d4.3.18.so"));
     CHECK(!sp_is_android_lib_name("libfoo.so.1"));
     CHECK(!sp_is_android_lib_name("foo.so"));
-    CHECK(!sp_is_android_lib_name("lib+x.so"));
+    CHECK(sp_is_android_lib_name("libc++_shared.so")); /* the NDK's C++ runtime */
+    CHECK(sp_is_android_lib_name("liba,b=c.so"));
+    CHECK(!sp_is_android_lib_name("lib x.so"));
+    CHECK(!sp_is_android_lib_name("lib@x.so"));
+    CHECK(!sp_is_android_lib_name("lib/x.so"));
+    CHECK(!sp_is_android_lib_name("lib.s"));
 
     /* Classification of names. */
     char *stem;
