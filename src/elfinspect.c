@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sppack/alloc.h"
+#include "sppack/vec.h"
 
 int sp_elf_is_elf(const void *data, size_t size)
 {
@@ -33,7 +34,25 @@ void sp_elf_info_release(sp_elf_info *info)
     sp_strv_release(&info->needed);
     sp_strv_release(&info->pyinit);
     free(info->soname);
+    free(info->loads);
+    free(info->relros);
+    free(info->sections);
     info->soname = NULL;
+    info->loads = info->relros = info->sections = NULL;
+    info->nloads = info->nrelros = info->nsections = 0;
+}
+
+static void add_range(sp_elf_range **v, size_t *n, uint64_t addr, uint64_t size)
+{
+    *v = sp_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = (sp_elf_range){addr, size};
+}
+
+static int cmp_range(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    const sp_elf_range *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 /* A table section's data and how many entries it holds (0 when none). */
@@ -147,14 +166,19 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
             GElf_Phdr ph;
             if (!gelf_getphdr(elf, (int)i, &ph))
                 break;
+            if (ph.p_type == PT_GNU_RELRO)
+                add_range(&info->relros, &info->nrelros, ph.p_vaddr, ph.p_memsz);
             if (ph.p_type != PT_LOAD)
                 continue;
             info->load_count++;
-            if (info->min_load_align == 0 || ph.p_align < info->min_load_align)
+            add_range(&info->loads, &info->nloads, ph.p_vaddr, ph.p_memsz);
+            /* bionic ignores an alignment of 0 or 1 ("no alignment"). */
+            if (ph.p_align > 1 && (info->min_load_align == 0 || ph.p_align < info->min_load_align))
                 info->min_load_align = ph.p_align;
             if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X))
                 info->has_wx_segment = 1;
         }
+        sp_sort(info->loads, info->nloads, sizeof *info->loads, cmp_range, NULL);
     }
 
     size_t shnum = 0;
@@ -164,6 +188,8 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh))
             break;
+        if ((sh.sh_flags & SHF_ALLOC) && sh.sh_size > 0)
+            add_range(&info->sections, &info->nsections, sh.sh_addr, sh.sh_size);
         if (sh.sh_type == SHT_DYNAMIC)
             read_dynamic(elf, scn, &sh, info);
         else if (sh.sh_type == SHT_DYNSYM)

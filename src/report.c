@@ -54,6 +54,10 @@ const sp_check sp_checks[] = {
      "rebuild with the Android NDK (or use Android wheels); glibc builds cannot load"},
     {"E010", W, "built for a newer API level than --min-sdk",
      "rebuild with a lower API level, or raise minSdk"},
+    {"E011", E,
+     "64-bit ABI: PT_GNU_RELRO is not a suffix of its PT_LOAD and does not end on a page boundary",
+     "relink with -Wl,-z,max-page-size=16384 -Wl,-z,common-page-size=16384 (lld 18+ and "
+     "NDK r28+ lay RELRO out right by default)"},
     {"P001", E, ".soref marker whose library is missing for an ABI",
      "ship the module for every ABI (check the pack warnings), or verify the .apks set"},
     {"P002", W, "extension-module library that no marker names",
@@ -187,6 +191,24 @@ void sp_report_print_text(const sp_report *r, FILE *out)
             errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
 }
 
+cJSON *sp_finding_json(const sp_finding *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", x->check->id);
+    cJSON_AddStringToObject(o, "severity", severity_name(x->check->severity));
+    if (x->entry)
+        cJSON_AddStringToObject(o, "entry", x->entry);
+    else
+        cJSON_AddNullToObject(o, "entry");
+    if (x->abi)
+        cJSON_AddStringToObject(o, "abi", x->abi);
+    else
+        cJSON_AddNullToObject(o, "abi");
+    cJSON_AddStringToObject(o, "message", x->message);
+    cJSON_AddStringToObject(o, "hint", x->check->hint);
+    return o;
+}
+
 void sp_report_print_json(const sp_report *r, FILE *out)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -202,20 +224,7 @@ void sp_report_print_json(const sp_report *r, FILE *out)
         size_t e = 0, w = 0;
         for (size_t k = 0; k < f->n; k++) {
             const sp_finding *x = &f->v[k];
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "id", x->check->id);
-            cJSON_AddStringToObject(o, "severity", severity_name(x->check->severity));
-            if (x->entry)
-                cJSON_AddStringToObject(o, "entry", x->entry);
-            else
-                cJSON_AddNullToObject(o, "entry");
-            if (x->abi)
-                cJSON_AddStringToObject(o, "abi", x->abi);
-            else
-                cJSON_AddNullToObject(o, "abi");
-            cJSON_AddStringToObject(o, "message", x->message);
-            cJSON_AddStringToObject(o, "hint", x->check->hint);
-            cJSON_AddItemToArray(jl, o);
+            cJSON_AddItemToArray(jl, sp_finding_json(x));
             e += x->check->severity == SP_ERROR;
             w += x->check->severity == SP_WARNING;
         }

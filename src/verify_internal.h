@@ -31,6 +31,7 @@ struct vlib {
     size_t item;
     int abi;          /* index into vctx.abis */
     const char *base; /* file name in lib/<abi>/ */
+    int name_ok;      /* a name Android installs (else L003) */
     int inspected;
     sp_elf_info info;
 };

@@ -49,8 +49,10 @@ void verify_lib_layer(struct vctx *c)
                 sp_report_add(c->r, c->f, "L002", it->label, abi_dir,
                               "data at offset %llu is not a multiple of %u",
                               (unsigned long long)it->e->data_offset, c->o->page_size);
-            if (slot >= 0 && name_ok) {
-                struct vlib l = {.item = i, .abi = slot, .base = base};
+            /* Every check runs on every library, whatever else was found
+             * on it: a misnamed one still gets its ELF checks. */
+            if (slot >= 0) {
+                struct vlib l = {.item = i, .abi = slot, .base = base, .name_ok = name_ok};
                 SP_VEC_PUSH(c->libs, l);
             }
         }
@@ -63,10 +65,11 @@ struct shipped_ctx {
     int abi;
 };
 
+/* Whether Android installs a library of this name for this ABI. */
 static int shipped_in(const struct vctx *c, int abi, const char *name)
 {
     for (size_t i = 0; i < c->libs.n; i++)
-        if (c->libs.v[i].abi == abi && !strcmp(c->libs.v[i].base, name))
+        if (c->libs.v[i].abi == abi && c->libs.v[i].name_ok && !strcmp(c->libs.v[i].base, name))
             return 1;
     return 0;
 }
@@ -91,7 +94,7 @@ static void check_parity(struct vctx *c)
         size_t count = 0;
         for (size_t i = 0; i < c->libs.n; i++) {
             const struct vlib *l = &c->libs.v[i];
-            if (l->abi == a || shipped_in(c, a, l->base))
+            if (l->abi == a || !l->name_ok || shipped_in(c, a, l->base))
                 continue;
             int dup = 0; /* the same name from a third ABI */
             for (size_t k = 0; k < i; k++)

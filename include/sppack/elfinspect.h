@@ -12,6 +12,12 @@
 #include "sppack/error.h"
 #include "sppack/strv.h"
 
+/* An address range of the image: a segment's (p_vaddr, p_memsz) or an
+ * allocated section's (sh_addr, sh_size). */
+typedef struct sp_elf_range {
+    uint64_t addr, size;
+} sp_elf_range;
+
 typedef struct sp_elf_info {
     int elf_class; /* 32 or 64 */
     int little_endian;
@@ -24,8 +30,12 @@ typedef struct sp_elf_info {
     int has_textrel;         /* DT_TEXTREL or DF_TEXTREL */
     int has_wx_segment;      /* a PT_LOAD both writable and executable */
     size_t load_count;       /* PT_LOAD segments */
-    uint64_t min_load_align; /* smallest PT_LOAD p_align (0 when none) */
+    uint64_t min_load_align; /* smallest PT_LOAD p_align above 1, as bionic reads it (0: none) */
     int android_api;         /* from .note.android.ident, -1 when absent */
+    /* For the RELRO rule (sppack/libcheck.h): the PT_LOAD segments by address,
+     * the PT_GNU_RELRO segments, and the allocated sections. */
+    sp_elf_range *loads, *relros, *sections;
+    size_t nloads, nrelros, nsections;
 } sp_elf_info;
 
 /* 1 when the bytes start with the ELF magic. */

@@ -52,6 +52,10 @@ void sp_report_add(sp_report *r, sp_report_file *f, const char *id, const char *
 
 size_t sp_report_count(const sp_report *r, int severity);
 
+/* A finding as verify --json and pack --json give it: {"id", "severity",
+ * "entry", "abi", "message", "hint"}. */
+struct cJSON *sp_finding_json(const sp_finding *f);
+
 /* One line per finding, grouped by ID, then counts per ID and totals. */
 void sp_report_print_text(const sp_report *r, FILE *out);
 /* {"files":[{"path","kind","findings":[...],"summary":{...}}],"summary":{...}} */
