@@ -159,12 +159,14 @@ for abi in "$@"; do
 
     rm -rf "$dir/debs.new" "$dir/root.new"
     mkdir -p "$dir/debs.new" "$dir/root.new"
+    # One unknown name makes apt-get download fetch nothing: then fetch the
+    # missing ones one by one, to name exactly those that are not there.
     # shellcheck disable=SC2086
-    (cd "$dir/debs.new" && apt_in "$state" "$arch" download $pkgs >&2) \
-        || echo "fetch-python: apt-get download reported errors for $suite/$abi" >&2
+    (cd "$dir/debs.new" && apt_in "$state" "$arch" download $pkgs >&2) || true
     missing=""
     for p in $pkgs; do
-        ls "$dir/debs.new/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+        ls "$dir/debs.new/${p}_"*.deb >/dev/null 2>&1 && continue
+        (cd "$dir/debs.new" && apt_in "$state" "$arch" download "$p" >&2) || missing="$missing $p"
     done
     [ -z "$missing" ] || die "$suite/$abi: not downloaded:$missing"
     for deb in "$dir"/debs.new/*.deb; do dpkg-deb -x "$deb" "$dir/root.new"; done
