@@ -118,14 +118,21 @@ def run(suite, abi, version, args, home=None, env=None, **kw):
     return common.run(argv + list(args), env=e, **kw)
 
 
-def _elf_dynamic(path):
-    """(NEEDED sonames, RUNPATH/RPATH directories) of an ELF file, by readelf."""
-    out = subprocess.run(["readelf", "-dW", path], capture_output=True, text=True).stdout
-    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", out)
-    paths = []
-    for p in re.findall(r"\((?:RUNPATH|RPATH)\)\s+Library (?:runpath|rpath): \[(.*)\]", out):
-        paths += [d.replace("$ORIGIN", os.path.dirname(path)) for d in p.split(":")]
-    return needed, paths
+def _elf_dynamic(paths):
+    """{path: (NEEDED sonames, RUNPATH/RPATH directories)} of ELF files, by
+    readelf (one run per hundred files: it prints "File: <path>" before each)."""
+    result = {}
+    for i in range(0, len(paths), 100):
+        out = subprocess.run(["readelf", "-dW"] + paths[i:i + 100],
+                             capture_output=True, text=True).stdout
+        for chunk in re.split(r"^File: ", out, flags=re.M)[1:]:
+            path, _, text = chunk.partition("\n")
+            needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", text)
+            dirs = []
+            for p in re.findall(r"\((?:RUNPATH|RPATH)\)\s+Library (?:runpath|rpath): \[(.*)\]", text):
+                dirs += [d.replace("$ORIGIN", os.path.dirname(path)) for d in p.split(":")]
+            result[path] = (needed, dirs)
+    return result
 
 
 def missing_libraries(suite, abi):
@@ -133,17 +140,17 @@ def missing_libraries(suite, abi):
     the tree does not have (in its library directory or a RUNPATH)."""
     r = root(suite, abi)
     dirs = [libdir(suite, abi), os.path.join(r, "usr/lib")]
-    missing = {}
+    elves = []
     for dirpath, _, files in os.walk(os.path.join(r, "usr")):
         for f in files:
             p = os.path.join(dirpath, f)
-            if os.path.islink(p):
-                continue
-            with open(p, "rb") as fh:
-                if fh.read(4) != b"\x7fELF":
-                    continue
-            needed, runpath = _elf_dynamic(p)
-            for so in needed:
-                if not any(os.path.exists(os.path.join(d, so)) for d in dirs + runpath):
-                    missing.setdefault(so, []).append(os.path.relpath(p, r))
+            if not os.path.islink(p):
+                with open(p, "rb") as fh:
+                    if fh.read(4) == b"\x7fELF":
+                        elves.append(p)
+    missing = {}
+    for p, (needed, runpath) in sorted(_elf_dynamic(elves).items()):
+        for so in needed:
+            if not any(os.path.exists(os.path.join(d, so)) for d in dirs + runpath):
+                missing.setdefault(so, []).append(os.path.relpath(p, r))
     return missing
