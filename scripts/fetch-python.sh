@@ -28,9 +28,9 @@ die() { echo "fetch-python: $*" >&2; exit 3; }
 suite=$1; shift
 
 # Per suite: the interpreter versions, the archive suites, the packages with
-# Python modules and the libraries they all link. Library lists were checked
-# by running every interpreter and by `readelf -d` over each tree (no NEEDED
-# library may be missing).
+# Python modules and the libraries they all link, listed by hand (no solver).
+# tests/e2e/test_interpreters.py checks them: every interpreter runs, and no
+# library that an ELF file of a tree needs is missing from the tree.
 case $suite in
     bookworm)
         versions="3.11"
