@@ -28,7 +28,8 @@ die() { echo "fetch-python: $*" >&2; exit 3; }
 suite=$1; shift
 
 # Per suite: the interpreter versions, the archive suites, the packages with
-# Python modules and the libraries they all link, listed by hand (no solver).
+# Python modules (cryptography and bcrypt: stable-ABI .abi3 modules) and the
+# libraries they all link, listed by hand (no solver).
 # tests/e2e/test_interpreters.py checks them: every interpreter runs, and no
 # library that an ELF file of a tree needs is missing from the tree.
 case $suite in
@@ -36,7 +37,7 @@ case $suite in
         versions="3.11"
         suites="bookworm bookworm-updates"; security="bookworm-security"
         site="python3-numpy python3-scipy python3-decorator python3-lxml python3-yaml
-              python3-markupsafe"
+              python3-markupsafe python3-cryptography python3-bcrypt python3-cffi-backend"
         libs="libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3 libffi8 libbz2-1.0
               liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libreadline8 libcrypt1
               libnsl2 libtirpc3 libdb5.3 libgdbm6 libgssapi-krb5-2 libkrb5-3 libk5crypto3
@@ -47,9 +48,10 @@ case $suite in
     trixie)
         versions="3.13"
         suites="trixie trixie-updates"; security="trixie-security"
-        site="python3-numpy python3-lxml python3-yaml python3-markupsafe"
-        libs="libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3t64 libffi8 libbz2-1.0
-              liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libreadline8t64
+        site="python3-numpy python3-lxml python3-yaml python3-markupsafe
+              python3-cryptography python3-bcrypt python3-cffi-backend"
+        libs="libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3t64 openssl-provider-legacy
+              libffi8 libbz2-1.0 liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libreadline8t64
               libdb5.3t64 libzstd1
               libblas3 liblapack3 libgfortran5
               libyaml-0-2 libxml2 libxslt1.1 libgcrypt20 libgpg-error0"
@@ -57,9 +59,10 @@ case $suite in
     sid)
         versions="3.14 3.15"
         suites="sid"; security=""
-        site="python3-numpy python3-lxml python3-yaml python3-markupsafe"
-        libs="libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3t64 libffi8 libbz2-1.0
-              liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libreadline8t64
+        site="python3-numpy python3-lxml python3-yaml python3-markupsafe
+              python3-cryptography python3-bcrypt python3-cffi-backend"
+        libs="libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3t64 openssl-provider-legacy
+              libffi8 libbz2-1.0 liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6 libreadline8t64
               libdb5.3t64 libzstd1
               libblas3 liblapack3 libgfortran5
               libyaml-0-2 libxml2-16 libxslt1.1 libgcrypt20 libgpg-error0"

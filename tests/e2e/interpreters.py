@@ -93,7 +93,10 @@ def command(suite, abi, version, home=None):
     r = root(suite, abi)
     env = {"PYTHONHOME": home or os.path.join(r, "usr"),
            "PYTHONPYCACHEPREFIX": pycache(suite, abi),
-           "PYTHONDONTWRITEBYTECODE": ""}   # empty: unset, whatever the caller has
+           "PYTHONDONTWRITEBYTECODE": "",   # empty: unset, whatever the caller has
+           # libcrypto's own default is the host's directory (x86_64), or the
+           # host's when the tree lacks one (qemu): the tree's, always.
+           "OPENSSL_MODULES": os.path.join(libdir(suite, abi), "ossl-modules")}
     if abi == "x86_64":
         # The real loader file: bookworm's lib64/ld-linux-x86-64.so.2 is an
         # absolute link, which would name the host's loader.

@@ -1,6 +1,7 @@
 """Every interpreter of tests/e2e/interpreters.py runs on this host: from its
 own tree it imports numpy (and solves a 2x2 system), sqlite3, ssl, decimal,
-ctypes, yaml with libyaml, lxml and markupsafe's speedups (bookworm: scipy);
+ctypes, yaml with libyaml, lxml, markupsafe's speedups, cryptography (an
+abi3 module), bcrypt and cffi's backend (bookworm: also scipy);
 under another PYTHONHOME it boots with -S from a zip of its stdlib; and no
 library any ELF file of a tree needs is missing from that tree.
 
@@ -30,7 +31,8 @@ CELLS = selected_cells()
 
 OWN_TREE = r"""
 import sys, json, platform, ctypes, decimal, sqlite3, ssl
-import numpy, yaml, lxml.etree, markupsafe
+import numpy, yaml, lxml.etree, markupsafe, bcrypt, _cffi_backend
+from cryptography.hazmat.primitives import hashes
 a = numpy.array([[3.0, 1.0], [1.0, 2.0]])
 x = numpy.linalg.solve(a, numpy.array([9.0, 8.0]))
 assert numpy.allclose(x, [2.0, 3.0]), x
@@ -43,8 +45,14 @@ assert yaml.load("a: [1, 2]", Loader=yaml.CSafeLoader) == {"a": [1, 2]}
 assert lxml.etree.fromstring("<a><b>t</b></a>").findtext("b") == "t"
 import markupsafe._speedups
 assert str(markupsafe.escape("<&>")) == "&lt;&amp;&gt;"
+h = hashes.Hash(hashes.SHA256())
+h.update(b"abc")
+assert h.finalize().hex().startswith("ba7816bf"), "sha256"
+pw = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4))
+assert bcrypt.checkpw(b"pw", pw)
 mods = [numpy, sqlite3, ssl, yaml, lxml.etree, markupsafe._speedups,
-        sys.modules["_sqlite3"], sys.modules["_ssl"], sys.modules["_ctypes"]]
+        sys.modules["_sqlite3"], sys.modules["_ssl"], sys.modules["_ctypes"],
+        sys.modules["cryptography.hazmat.bindings._rust"], bcrypt._bcrypt, _cffi_backend]
 if sys.version_info[:2] == (3, 11):
     import scipy.linalg
     assert numpy.allclose(scipy.linalg.solve(a, [9.0, 8.0]), [2.0, 3.0])
