@@ -1,12 +1,15 @@
 """Running Debian's CPython of several suites on this x86_64 host.
 
 scripts/fetch-python.sh SUITE ABI... unpacks a suite's interpreter(s), stdlib,
-numpy, yaml, lxml and markupsafe (bookworm: also scipy) with the libraries
-they link into $SP_PACK_CACHE/<suite>/<abi>/root. command() gives the argv
-and environment that run one of those interpreters here:
+numpy, yaml, lxml, markupsafe, cryptography, bcrypt and cffi (bookworm: also
+scipy) with the libraries they link into $SP_PACK_CACHE/<suite>/<abi>/root.
+command() gives the argv and environment that run one of those interpreters
+here:
 
 * x86_64: through the tree's own dynamic loader, with the tree's library
-  directory first on its search path, so a sid python runs on a bookworm host;
+  directory first on its search path, so a sid python runs on a bookworm host
+  (a library missing from the tree would come from the host's directories:
+  missing_libraries() is there to catch that);
 * arm64-v8a: under qemu-aarch64-static -L <root>.
 
     argv, env = interpreters.command("sid", "arm64-v8a", "3.15")
