@@ -8,6 +8,7 @@ pkgs=(
     libzip-dev zlib1g-dev libelf-dev libcjson-dev libxxhash-dev
     # tests: fixtures, real inputs, oracles
     clang lld g++ python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
+    python3-jsonschema
     # Android's tools, the oracles for APKs
     zipalign apksigner aapt android-framework-res android-libziparchive-dev android-libbase-dev
     default-jre-headless protobuf-compiler

@@ -109,6 +109,49 @@ static void print_abis(unsigned bits, const sp_pack_result *r)
         }
 }
 
+/* The library checks, grouped by ID: a count and the first few names. */
+static void print_checks(const sp_pack_result *r)
+{
+    if (!r->checks.n)
+        return;
+    const sp_report_file *f = &r->checks.files[0];
+    size_t errors = sp_report_count(&r->checks, SP_ERROR);
+    size_t warnings = sp_report_count(&r->checks, SP_WARNING);
+    printf("library checks: %zu error%s, %zu warning%s (docs/checks.md)\n", errors,
+           errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+    for (const sp_check *c = sp_checks; c->id; c++) {
+        size_t n = 0;
+        for (size_t i = 0; i < f->n; i++)
+            n += f->v[i].check == c;
+        if (!n)
+            continue;
+        printf("  %s %-7s %4zu  %s:", c->id, c->severity == SP_ERROR ? "error" : "warning", n,
+               c->title);
+        size_t shown = 0;
+        for (size_t i = 0; i < f->n && shown < 3; i++)
+            if (f->v[i].check == c)
+                printf("%s %s", shown++ ? "," : "", f->v[i].entry);
+        if (n > shown)
+            printf(" and %zu more", n - shown);
+        printf("\n");
+    }
+}
+
+/* Per ABI: whether 16 KB page devices load all its libraries. */
+static void print_verdicts(const sp_pack_result *r)
+{
+    for (int a = 0; a < r->nabis; a++) {
+        long n = r->not_16k[a];
+        printf("  %-12s  16 KB devices: ", r->abis[a]->name);
+        if (n < 0)
+            printf("not applicable (a 32-bit ABI; 16 KB devices are 64-bit)\n");
+        else if (n)
+            printf("not ready (%ld librar%s)\n", n, n == 1 ? "y" : "ies");
+        else
+            printf("ready\n");
+    }
+}
+
 static void print_report(const sp_pack_result *r, const char *out, int verbose)
 {
     char sz[32];
@@ -145,6 +188,8 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf(")\n");
         }
     }
+    print_checks(r);
+    print_verdicts(r);
     if (verbose) {
         printf("modules:\n");
         for (size_t i = 0; i < r->modules.n; i++)
@@ -300,6 +345,17 @@ int cmd_pack(const sp_cli_values *v)
         int packed = sp_pack(&opts, out, &res, &err);
         end_progress(&pr);
         if (packed != 0) {
+            /* A --strict refusal: what the checks found, then why. */
+            if (res.refused && !quiet) {
+                if (json) {
+                    char *text = sp_pack_result_json(&res);
+                    printf("%s\n", text);
+                    free(text);
+                } else {
+                    print_checks(&res);
+                    print_verdicts(&res);
+                }
+            }
             rc = sp_cli_error(err.status, "%s", err.msg);
         } else {
             if (!quiet)
@@ -317,8 +373,8 @@ int cmd_pack(const sp_cli_values *v)
                     printf("  bytecode: %zu files compiled, %zu from the cache\n", res.pyc_compiled,
                            res.pyc_cached);
             }
-            sp_pack_result_release(&res);
         }
+        sp_pack_result_release(&res);
     }
     sp_pack_opts_release(&opts);
     return rc;

@@ -11,7 +11,7 @@
 #define SP_PACK_VERSION "0"
 #endif
 
-#define MANIFEST_FORMAT 1
+#define MANIFEST_FORMAT 2
 
 static cJSON *abi_names(const sp_pack_result *r, unsigned bits)
 {
@@ -69,6 +69,17 @@ static cJSON *manifest_json(const sp_pack_result *r)
         cJSON_AddStringToObject(o, "path", x->path);
         cJSON_AddItemToObject(o, "abis", abi_names(r, x->abis));
         cJSON_AddItemToArray(over, o);
+    }
+    cJSON *findings = cJSON_AddArrayToObject(m, "findings");
+    for (size_t f = 0; f < r->checks.n; f++)
+        for (size_t i = 0; i < r->checks.files[f].n; i++)
+            cJSON_AddItemToArray(findings, sp_finding_json(&r->checks.files[f].v[i]));
+    cJSON *dev = cJSON_AddObjectToObject(m, "devices_16k");
+    for (int a = 0; a < r->nabis; a++) {
+        cJSON *o = cJSON_AddObjectToObject(dev, r->abis[a]->name);
+        long n = r->not_16k[a];
+        cJSON_AddStringToObject(o, "verdict", n < 0 ? "not applicable" : n ? "not ready" : "ready");
+        cJSON_AddNumberToObject(o, "libraries", (double)(n < 0 ? 0 : n));
     }
     cJSON *outs = cJSON_AddArrayToObject(m, "outputs");
     for (size_t i = 0; i < r->outputs.n; i++) {
@@ -165,7 +176,10 @@ static const char *kind_name(const char *s)
 int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
 {
     cJSON *m = cJSON_ParseWithLength(text, n);
-    int ok = cJSON_IsObject(m) && num(m, "format", 0) == MANIFEST_FORMAT;
+    /* Format 1 (before findings) is read too: its outputs are what a
+     * repack may replace. */
+    double format = num(m, "format", 0);
+    int ok = cJSON_IsObject(m) && (format == 1 || format == MANIFEST_FORMAT);
     const cJSON *x;
     if (ok) {
         r->page_size = (unsigned)num(m, "page_size", 0);
@@ -224,6 +238,23 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         }
         sp_pack_overlaid o = {zip, sp_xstrdup(path), (unsigned)bits};
         SP_VEC_PUSH(r->overlaid, o);
+    }
+    sp_report_file *checks = ok ? sp_report_add_file(&r->checks, "jniLibs") : NULL;
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "findings") : NULL))
+    {
+        const char *id = str(x, "id"), *msg = str(x, "message");
+        if (!id || !msg || !sp_check_find(id)) {
+            ok = 0;
+            break;
+        }
+        sp_report_add(&r->checks, checks, id, str(x, "entry"), str(x, "abi"), "%s", msg);
+    }
+    for (int a = 0; ok && a < r->nabis; a++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(m, "devices_16k"), r->abis[a]->name);
+        const char *verdict = str(o, "verdict");
+        r->not_16k[a] =
+            verdict && !strcmp(verdict, "not applicable") ? -1 : (long)num(o, "libraries", 0);
     }
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "outputs") : NULL))
     {

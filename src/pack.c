@@ -8,6 +8,7 @@
 #include "pack_internal.h"
 #include "sppack/alloc.h"
 #include "sppack/bootstrap.h"
+#include "sppack/buf.h"
 #include "sppack/hash.h"
 #include "sppack/parallel.h"
 #include "sppack/path.h"
@@ -45,6 +46,7 @@ void sp_pack_result_init(sp_pack_result *res)
 {
     memset(res, 0, sizeof *res);
     sp_strv_init(&res->warnings);
+    sp_report_init(&res->checks);
 }
 
 void sp_pack_result_release(sp_pack_result *res)
@@ -68,6 +70,7 @@ void sp_pack_result_release(sp_pack_result *res)
     free(res->overlaid.v);
     free(res->outputs.v);
     sp_strv_release(&res->warnings);
+    sp_report_release(&res->checks);
     sp_pack_result_init(res);
 }
 
@@ -121,6 +124,29 @@ static int reuse_result(const struct pack_state *state, const char *out_dir, con
     return 0;
 }
 
+/* --strict: any finding of the library checks, error or warning, and
+ * nothing is written. */
+static int strict_gate(sp_pack_result *res, const char *out_dir, sp_error *err)
+{
+    size_t n = sp_report_count(&res->checks, SP_ERROR) + sp_report_count(&res->checks, SP_WARNING);
+    if (!n)
+        return 0;
+    sp_buf ids;
+    sp_buf_init(&ids);
+    for (const sp_check *c = sp_checks; c->id; c++)
+        for (size_t i = 0; i < res->checks.files[0].n; i++)
+            if (res->checks.files[0].v[i].check == c) {
+                sp_buf_addf(&ids, "%s%s", ids.len ? ", " : "", c->id);
+                break;
+            }
+    res->refused = 1;
+    sp_error_set(err, SP_EINPUT, out_dir,
+                 "not written: --strict and %zu finding%s in the libraries (%s; see the report)", n,
+                 n == 1 ? "" : "s", ids.data);
+    sp_buf_release(&ids);
+    return -1;
+}
+
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err)
 {
     sp_pack_result_init(res);
@@ -130,7 +156,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         has_stdlib |= opts->inputs[i].kind == SP_INPUT_STDLIB;
     if (!has_stdlib)
         return sp_error_set(err, SP_EUSAGE, NULL, "pack needs at least one --stdlib DIR");
-    struct plan_params params = {opts->strict, 0, 0, sp_bootstrap_py, sp_bootstrap_py_len};
+    struct plan_params params = {opts->strict,    opts->page_size,    0, 0,
+                                 sp_bootstrap_py, sp_bootstrap_py_len};
     if (check_out_dir(opts, out_dir, err) != 0 ||
         sp_zip_dos_time(&params.dos_date, &params.dos_time, err) != 0)
         return -1;
@@ -164,6 +191,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         rc = pack_inputs_classify(opts, &in, &set, res, err);
     if (rc == 0)
         rc = pack_plan_make(&set, opts->inputs, &params, &plan, res, err);
+    if (rc == 0 && opts->strict)
+        rc = strict_gate(res, out_dir, err);
     if (rc == 0)
         rc = pack_write(&plan, &prev, opts, out_dir, jobs, res, &next, err);
     if (rc == 0 && base) {
@@ -179,7 +208,5 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     pack_state_release(&prev);
     pack_state_release(&next);
     free(base);
-    if (rc != 0)
-        sp_pack_result_release(res);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* pack's inputs: walking the trees, reading every file, and classifying
  * each into a pure file, an extension module or a shared library. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -91,6 +92,109 @@ static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_
     return rc;
 }
 
+/* ---- the level of each tree --------------------------------------------------------------- */
+
+static int exists_in(const char *dir, const char *a, const char *b)
+{
+    struct stat st;
+    char *pa = sp_path_join(dir, a), *pb = sp_path_join(dir, b);
+    int found = stat(pa, &st) == 0 || stat(pb, &st) == 0;
+    free(pa);
+    free(pb);
+    return found;
+}
+
+/* A CPython standard library holds os.py and the encodings package at its
+ * root, which CPython imports before anything else. */
+static int is_stdlib(const char *dir)
+{
+    return exists_in(dir, "os.py", "os.pyc") &&
+           exists_in(dir, "encodings/__init__.py", "encodings/__init__.pyc");
+}
+
+/* The first directory below dir (in name order) that is a stdlib; NULL. */
+static char *stdlib_below(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    sp_strv names;
+    sp_strv_init(&names);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            sp_strv_push(&names, de->d_name);
+    closedir(d);
+    sp_strv_sort(&names);
+    char *found = NULL;
+    for (size_t i = 0; i < names.n && !found; i++) {
+        char *child = sp_path_join(dir, names.v[i]);
+        if (is_stdlib(child))
+            found = child;
+        else
+            free(child);
+    }
+    sp_strv_release(&names);
+    return found;
+}
+
+/* The directory above dir when it is a stdlib; NULL. */
+static char *stdlib_above(const char *dir)
+{
+    char *parent = sp_path_join(dir, "..");
+    char *real = realpath(parent, NULL);
+    free(parent);
+    if (real && is_stdlib(real))
+        return real;
+    free(real);
+    return NULL;
+}
+
+/* Each tree at the right level: a --stdlib directory is a stdlib; a
+ * --site-packages directory is neither a stdlib nor the parent of one.
+ * Missing directories are left to the walk, which names them. */
+static int check_levels(const sp_pack_opts *o, sp_error *err)
+{
+    for (size_t i = 0; i < o->ninputs; i++) {
+        const sp_pack_input *in = &o->inputs[i];
+        struct stat st;
+        if (in->kind == SP_INPUT_LIB || stat(in->path, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        int rc = 0;
+        if (in->kind == SP_INPUT_STDLIB && !is_stdlib(in->path)) {
+            char *hint = stdlib_below(in->path);
+            if (!hint)
+                hint = stdlib_above(in->path);
+            if (hint)
+                rc = sp_error_set(err, SP_EINPUT, in->path,
+                                  "not a CPython standard library: no os.py and encodings/ here "
+                                  "(hint: did you mean %s?)",
+                                  hint);
+            else
+                rc = sp_error_set(err, SP_EINPUT, in->path,
+                                  "not a CPython standard library: no os.py and encodings/ here "
+                                  "(hint: --stdlib takes the directory holding them, such as "
+                                  "<prefix>/lib/python3.X)");
+            free(hint);
+        } else if (in->kind == SP_INPUT_SITE) {
+            char *below = is_stdlib(in->path) ? NULL : stdlib_below(in->path);
+            if (is_stdlib(in->path))
+                rc = sp_error_set(err, SP_EINPUT, in->path,
+                                  "is a CPython standard library, not site-packages (hint: give "
+                                  "it with --stdlib)");
+            else if (below)
+                rc = sp_error_set(err, SP_EINPUT, in->path,
+                                  "holds the standard library %s: too high for site-packages "
+                                  "(hint: give the site-packages directory itself)",
+                                  below);
+            free(below);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp_error *err)
 {
     memset(in, 0, sizeof *in);
@@ -99,7 +203,9 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
     in->walk_start = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
     in->trees = sp_xcalloc(o->ninputs, sizeof *in->trees);
     in->is_dir = sp_xcalloc(o->ninputs, sizeof *in->is_dir);
-    int rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
+    int rc = check_levels(o, err);
+    if (rc == 0)
+        rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
     if (rc != 0)
         return rc;
     /* Trees are read by the loader; --lib files are mapped as they are classified. */
@@ -125,6 +231,11 @@ void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
     for (size_t i = 0; i < in->pycs.n; i++)
         sp_buf_release(&in->pycs.v[i]);
     free(in->pycs.v);
+    for (size_t i = 0; i < in->elfs.n; i++) {
+        sp_elf_info_release(in->elfs.v[i]);
+        free(in->elfs.v[i]);
+    }
+    free(in->elfs.v);
     memset(in, 0, sizeof *in);
 }
 
@@ -375,8 +486,15 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
                 break;
             }
             /* Markers follow the module's zip (extract.zip for extracted packages). */
-            struct module m = {lib,      module,  marker, zip, abi, sp_xstrdup(cd->file->path),
-                               cd->hash, cd->size};
+            struct module m = {.lib = lib,
+                               .module = module,
+                               .marker = marker,
+                               .zip = zip,
+                               .abi = abi,
+                               .source = sp_xstrdup(cd->file->path),
+                               .hash = cd->hash,
+                               .size = cd->size,
+                               .elf = cd->info};
             SP_VEC_PUSH(c->set->modules, m);
             add_pure(c, zip, marker, abi, (const unsigned char *)lib, strlen(lib),
                      XXH3_64bits(lib, strlen(lib)), cd->file->path);
@@ -395,8 +513,12 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
                                   base, cd->file->rel);
                 break;
             }
-            struct natlib l = {sp_xstrdup(base), abi,      sp_xstrdup(cd->file->path),
-                               cd->hash,         cd->size, 0};
+            struct natlib l = {.name = sp_xstrdup(base),
+                               .abi = abi,
+                               .source = sp_xstrdup(cd->file->path),
+                               .hash = cd->hash,
+                               .size = cd->size,
+                               .elf = cd->info};
             SP_VEC_PUSH(c->set->natlibs, l);
         }
     }
@@ -421,20 +543,19 @@ static int classify_lib(struct classifier *c, size_t idx, const char *path, cons
     stats->bytes += m->size;
     if (!sp_elf_is_elf(m->data, m->size))
         return sp_error_set(err, SP_EINPUT, path, "--lib: not an ELF shared library");
-    sp_elf_info info;
-    if (sp_elf_inspect(m->data, m->size, path, &info, err) != 0)
+    sp_elf_info *info = sp_xcalloc(1, sizeof *info);
+    if (sp_elf_inspect(m->data, m->size, path, info, err) != 0) {
+        free(info);
         return -1;
-    const sp_abi *abi = given ? given : sp_abi_for_elf(info.elf_class, info.machine);
+    }
+    SP_VEC_PUSH(c->in->elfs, info);
+    const sp_abi *abi = given ? given : sp_abi_for_elf(info->elf_class, info->machine);
     char mn[32];
-    int rc = 0;
     if (!abi)
-        rc = sp_error_set(err, SP_EINPUT, path, "ELF is %d-bit %s, which is no Android ABI",
-                          info.elf_class, sp_abi_machine_name(info.machine, mn));
-    else
-        rc = check_machine(&info, abi, path, err);
-    sp_elf_info_release(&info);
-    if (rc != 0)
-        return rc;
+        return sp_error_set(err, SP_EINPUT, path, "ELF is %d-bit %s, which is no Android ABI",
+                            info->elf_class, sp_abi_machine_name(info->machine, mn));
+    if (check_machine(info, abi, path, err) != 0)
+        return -1;
     const char *base = sp_path_base(path);
     if (!sp_is_android_lib_name(base))
         return sp_error_set(err, SP_EINPUT, path,
@@ -442,8 +563,13 @@ static int classify_lib(struct classifier *c, size_t idx, const char *path, cons
                             "(hint: rename it)");
     if (!stats->abi)
         stats->abi = abi;
-    struct natlib l = {sp_xstrdup(base), abi, sp_xstrdup(path), XXH3_64bits(m->data, m->size),
-                       m->size,          1};
+    struct natlib l = {.name = sp_xstrdup(base),
+                       .abi = abi,
+                       .source = sp_xstrdup(path),
+                       .hash = XXH3_64bits(m->data, m->size),
+                       .size = m->size,
+                       .from_option = 1,
+                       .elf = info};
     SP_VEC_PUSH(c->set->natlibs, l);
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "sppack/buf.h"
 #include "sppack/file.h"
 #include "sppack/inputload.h"
+#include "sppack/libcheck.h"
 #include "sppack/pack.h"
 #include "sppack/treewalk.h"
 #include "sppack/vec.h"
@@ -47,6 +48,7 @@ struct module {
     const sp_abi *abi;
     char *source;
     uint64_t hash, size;
+    const sp_elf_info *elf; /* what the ELF inspector found */
 };
 
 /* A plain shared library (a dependency, or given with --lib) of one ABI. */
@@ -56,6 +58,7 @@ struct natlib {
     char *source;
     uint64_t hash, size;
     int from_option;
+    const sp_elf_info *elf;
 };
 
 /* What one input held. */
@@ -80,8 +83,9 @@ struct pack_inputs {
     int *is_dir;         /* 0 for a --lib input naming one file */
     uint64_t walk_start; /* when the walk began (for the snapshot) */
     sp_loader *loader;
-    SP_VEC(sp_map) maps; /* --lib files */
-    SP_VEC(sp_buf) pycs; /* compiled bytecode */
+    SP_VEC(sp_map) maps;        /* --lib files */
+    SP_VEC(sp_elf_info *) elfs; /* what was found in them */
+    SP_VEC(sp_buf) pycs;        /* compiled bytecode */
 };
 
 /* Lists and reads every input on `jobs` threads. */
@@ -113,6 +117,7 @@ struct plan_output {
     uint64_t content;              /* a zip's payload bytes: what writing it costs */
     const char *source;            /* a library: the file copied */
     uint64_t size;                 /* a library's size */
+    const sp_elf_info *elf;        /* a library's ELF headers, for the checks */
 };
 
 struct pack_plan {
@@ -123,13 +128,16 @@ struct pack_plan {
 /* What the plan needs beyond the set: everything else the bytes depend on. */
 struct plan_params {
     int strict;
+    unsigned page_size;             /* what the library checks hold 64-bit ABIs to */
     uint16_t dos_date, dos_time;    /* every zip entry's timestamp */
     const unsigned char *bootstrap; /* _sp_bootstrap.py, for stdlib.zip */
     size_t bootstrap_len;
 };
 
 /* Unites the set over its ABIs and lists the outputs. Fills res's abis,
- * inputs, modules, libraries and overlaid, and adds warnings to it.
+ * inputs, modules, libraries and overlaid, adds warnings to it, and runs
+ * the library checks (sppack/libcheck.h) on every library output into
+ * res->checks.
  * inputs: the pack's inputs, for messages and the manifest. */
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,

@@ -11,6 +11,7 @@
 #include "pack_internal.h"
 #include "sppack/alloc.h"
 #include "sppack/hash.h"
+#include "sppack/path.h"
 
 #define BOOTSTRAP_NAME "_sp_bootstrap.py"
 
@@ -237,8 +238,7 @@ struct layout {
     SP_VEC(struct zentry) out[ZIP_KINDS][1 + SP_MAX_ABIS];
 };
 
-static int unite_pure(struct pack_set *set, int strict, struct layout *lay, sp_pack_result *res,
-                      sp_error *err)
+static int unite_pure(struct pack_set *set, struct layout *lay, sp_pack_result *res, sp_error *err)
 {
     sp_sort(set->pure.v, set->pure.n, sizeof *set->pure.v, cmp_pure, NULL);
     size_t i = 0;
@@ -267,11 +267,6 @@ static int unite_pure(struct pack_set *set, int strict, struct layout *lay, sp_p
             struct zentry z = {e->name, e->data, e->size, e->hash};
             SP_VEC_PUSH(lay->out[e->zip][0], z);
         } else {
-            if (strict)
-                return sp_error_set(err, SP_EINPUT, set->pure.v[i + 1 < j ? i + 1 : i].source,
-                                    "differs from %s (%s/%s differs between ABIs; --strict "
-                                    "forbids overlays)",
-                                    e->source, pack_zip_names[e->zip], e->name);
             sp_pack_overlaid o = {pack_zip_names[e->zip], sp_xstrdup(e->name), 0};
             const sp_abi *last = NULL;
             for (size_t k = i; k < j; k++) {
@@ -335,7 +330,8 @@ static void zip_recipe(struct plan_output *o, const struct plan_params *p)
 /* ---- the output list ------------------------------------------------------------------------ */
 
 static void add_library_output(struct pack_plan *plan, const sp_pack_result *res, int a,
-                               const char *name, const char *source, uint64_t hash, uint64_t size)
+                               const char *name, const char *source, uint64_t hash, uint64_t size,
+                               const sp_elf_info *elf)
 {
     struct plan_output o;
     memset(&o, 0, sizeof o);
@@ -344,6 +340,7 @@ static void add_library_output(struct pack_plan *plan, const sp_pack_result *res
     sp_u64_hex(hash, o.recipe); /* a copy: its bytes are its recipe */
     o.source = source;
     o.size = size;
+    o.elf = elf;
     SP_VEC_PUSH(plan->outputs, o);
 }
 
@@ -367,10 +364,10 @@ static void list_outputs(const struct pack_set *set, const struct plan_params *p
                             strcmp(set->modules.v[mi].lib, set->natlibs.v[li].name) < 0);
             if (take_mod) {
                 const struct module *m = &set->modules.v[mi++];
-                add_library_output(plan, res, a, m->lib, m->source, m->hash, m->size);
+                add_library_output(plan, res, a, m->lib, m->source, m->hash, m->size, m->elf);
             } else {
                 const struct natlib *l = &set->natlibs.v[li++];
-                add_library_output(plan, res, a, l->name, l->source, l->hash, l->size);
+                add_library_output(plan, res, a, l->name, l->source, l->hash, l->size, l->elf);
             }
         }
     }
@@ -401,6 +398,50 @@ static void list_outputs(const struct pack_set *set, const struct plan_params *p
     }
 }
 
+/* ---- the library checks -------------------------------------------------------------------- */
+
+struct shipped_ctx {
+    const struct pack_plan *plan;
+    int abi;
+};
+
+/* Whether the plan writes jniLibs/<abi>/<name>. */
+static int shipped(void *vctx, const char *name)
+{
+    const struct shipped_ctx *c = vctx;
+    for (size_t i = 0; i < c->plan->outputs.n; i++) {
+        const struct plan_output *o = &c->plan->outputs.v[i];
+        if (!o->is_zip && o->abi == c->abi && !strcmp(sp_path_base(o->rel), name))
+            return 1;
+    }
+    return 0;
+}
+
+/* The checks verify makes on a library, on every library the plan writes;
+ * and per ABI, how many a 16 KB page device would refuse. */
+static void check_libraries(const struct pack_plan *plan, const struct plan_params *params,
+                            sp_pack_result *res)
+{
+    sp_report_file *f = sp_report_add_file(&res->checks, "jniLibs");
+    f->kind = "dir";
+    sp_libcheck_opts lo = {params->page_size, 0};
+    for (int a = 0; a < res->nabis; a++)
+        res->not_16k[a] = res->abis[a]->elf_class == 64 ? 0 : -1;
+    for (size_t i = 0; i < plan->outputs.n; i++) {
+        const struct plan_output *o = &plan->outputs.v[i];
+        if (o->is_zip || !o->elf)
+            continue;
+        const sp_abi *abi = res->abis[o->abi];
+        struct shipped_ctx sc = {plan, o->abi};
+        sp_libcheck_elf(o->elf, abi, abi->name, o->rel, shipped, &sc, &lo, &res->checks, f);
+        char why[256];
+        if (res->not_16k[o->abi] >= 0 &&
+            ((o->elf->min_load_align && o->elf->min_load_align < 16384) ||
+             sp_libcheck_relro(o->elf, 16384, why, sizeof why)))
+            res->not_16k[o->abi]++;
+    }
+}
+
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
                    sp_error *err)
@@ -417,9 +458,11 @@ int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
     if (rc == 0)
         rc = unite_natlibs(set, res, err);
     if (rc == 0)
-        rc = unite_pure(set, params->strict, &lay, res, err);
-    if (rc == 0)
+        rc = unite_pure(set, &lay, res, err);
+    if (rc == 0) {
         list_outputs(set, params, &lay, plan, res);
+        check_libraries(plan, params, res);
+    }
     for (int z = 0; z < ZIP_KINDS; z++)
         for (int s = 0; s <= SP_MAX_ABIS; s++)
             free(lay.out[z][s].v);

@@ -212,6 +212,7 @@ cJSON *sp_finding_json(const sp_finding *x)
 void sp_report_print_json(const sp_report *r, FILE *out)
 {
     cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "format", 1);
     cJSON *files = cJSON_AddArrayToObject(doc, "files");
     for (size_t i = 0; i < r->n; i++) {
         sp_report_file *f = &r->files[i];

@@ -9,6 +9,8 @@
 #   SP_PACK      the sp-pack binary (default: build/sp-pack)
 #   KEYSTORE     a keystore to sign with, KEYSTORE_PASS its password; without
 #                them a throwaway key is generated in WORK_DIR
+#   IGNORE       check IDs verify leaves out (default: the four Debian's glibc
+#                inputs fail; set it empty for real Android builds)
 # Result: WORK_DIR/app.apk, signed, natives 16 KB-aligned.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,8 +52,19 @@ apksigner sign --ks "$KEYSTORE" --ks-pass "pass:${KEYSTORE_PASS:?}" \
 
 step "verify"
 apksigner verify "$work/app.apk"
-# The gate. Debian's CPython modules are glibc builds with 4 KB segments, so
-# this example ignores the ELF checks they fail (E004, E007, E008); a real
-# release built with the Android NDK must not ignore them.
-"$sp_pack" verify --ignore E004,E007,E008 "$work/app.apk"
-echo "release.sh: $work/app.apk is signed, 16 KB-aligned and passes sp-pack verify"
+# The gate. This example packs Debian's CPython, built for glibc Linux, which
+# no Android device loads: its modules need glibc (E008) and libraries an app
+# does not ship (E007), and x86_64's have 4 KB segments and GNU ld's RELRO
+# layout (E004, E011). So it ignores exactly those checks, and says so. A
+# real release, built with the Android NDK, sets IGNORE= (ignores nothing).
+ignore=${IGNORE-E004,E007,E008,E011}
+if [ -n "$ignore" ]; then
+    echo "release.sh: ignoring $ignore: the example's inputs are Debian's glibc builds" \
+         "of CPython, which Android cannot load"
+    "$sp_pack" verify --ignore "$ignore" "$work/app.apk"
+    echo "release.sh: $work/app.apk is signed and 16 KB-aligned; sp-pack verify finds" \
+         "nothing beyond the ignored $ignore (NOT loadable on Android: glibc inputs)"
+else
+    "$sp_pack" verify "$work/app.apk"
+    echo "release.sh: $work/app.apk is signed, 16 KB-aligned and passes sp-pack verify"
+fi

@@ -14,6 +14,7 @@
 
 #include "sppack/abi.h"
 #include "sppack/error.h"
+#include "sppack/report.h"
 #include "sppack/strv.h"
 #include "sppack/vec.h"
 
@@ -93,11 +94,19 @@ typedef struct sp_pack_result {
     SP_VEC(sp_pack_module) modules;
     SP_VEC(sp_pack_library) libraries;
     SP_VEC(sp_pack_overlaid) overlaid;
-    SP_VEC(sp_pack_output) outputs;  /* every file but the manifest itself */
+    SP_VEC(sp_pack_output) outputs; /* every file but the manifest itself */
+    /* The library checks (L and E of docs/checks.md) on every library in
+     * jniLibs/: one report file, whose entries are output paths. */
+    sp_report checks;
+    /* Per ABI, how many libraries a 16 KB page device refuses to load (a
+     * PT_LOAD aligned below 16 KB, or RELRO breaking the 16 KB rule); -1 for
+     * a 32-bit ABI, which no 16 KB device runs. */
+    long not_16k[SP_MAX_ABIS];
     int has_manifest;                /* 0: an up-to-date run under manifest_optional */
     sp_strv warnings;                /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
     int up_to_date; /* no input changed and no output was touched: nothing written */
+    int refused;    /* --strict and findings in checks: nothing written */
 } sp_pack_result;
 
 void sp_pack_opts_init(sp_pack_opts *o);
@@ -105,8 +114,9 @@ void sp_pack_opts_release(sp_pack_opts *o);
 void sp_pack_opts_add_input(sp_pack_opts *o, int kind, const sp_abi *abi, const char *path);
 
 /* Packs into out_dir. On success res holds the manifest's content and the
- * warnings (the caller releases it); on failure nothing in out_dir has
- * changed. */
+ * warnings; on failure nothing in out_dir has changed, and res holds what
+ * was found before the failure (a --strict refusal: the checks' findings).
+ * The caller releases res either way. */
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err);
 void sp_pack_result_init(sp_pack_result *res);
 void sp_pack_result_release(sp_pack_result *res);

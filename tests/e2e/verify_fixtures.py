@@ -253,6 +253,22 @@ def build_all(work):
     fx["E010"] = Fixture(e10, ["E010"], args=["--min-sdk", "24"])
     fx["E010-newer-min"] = Fixture(e10, [], args=["--min-sdk", "30"])
     fx["E010-no-min"] = Fixture(e10, [])
+    # RELRO ending mid-page in a PT_LOAD with writable data after it: E011, not E004;
+    # the same library on a 32-bit ABI is exempt.
+    fx["E011"] = Fixture(b.apk("E011.apk", [("lib/arm64-v8a/librelro.so",
+                                             elf("relro-bad-arm64-v8a.so"))]),
+                         ["E011"], absent=["E004"])
+    fx["E011-32-bit"] = Fixture(b.apk("E011-32.apk", [("lib/armeabi-v7a/librelro.so",
+                                                       elf("relro-bad-armeabi-v7a.so"))]), [])
+    # A RELRO padded past its PT_LOAD's end (lld before 18) holds all its sections: fine.
+    fx["E011-padded"] = Fixture(b.apk("E011-padded.apk", [("lib/arm64-v8a/librelro.so",
+                                                           elf("relro-4k-arm64-v8a.so"))]), [])
+    # The NDK's C++ runtime has a name Android installs; a misnamed library
+    # still gets every other check (here E004).
+    fx["L003-cxx"] = Fixture(b.apk("L003-cxx.apk", [("lib/arm64-v8a/libc++_shared.so",
+                                                     elf("libc++_shared-arm64-v8a.so"))]), [])
+    fx["L003-and-E004"] = Fixture(b.apk("L003-E004.apk", [
+        ("lib/arm64-v8a/cxx_shared.so", elf("libc++_shared-4k-arm64-v8a.so"))]), ["L003", "E004"])
     # ---- Python layout
     lay = layout_entries(layout)
     fx["P001"] = Fixture(b.apk("P001.apk", layout_entries(

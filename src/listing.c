@@ -1,0 +1,303 @@
+/* sp-pack ls's data: see sppack/listing.h. */
+#include "sppack/listing.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sppack/alloc.h"
+#include "sppack/archive.h"
+#include "sppack/elfinspect.h"
+#include "sppack/file.h"
+#include "sppack/libcheck.h"
+#include "sppack/path.h"
+#include "sppack/treewalk.h"
+
+/* An APK of a set, or an entry, is inflated to this much at most. */
+#define NESTED_MAX ((size_t)1 << 31)
+#define LISTING_FORMAT 1
+
+static int abi_of(sp_listing *l, const char *abi, size_t n)
+{
+    for (int i = 0; i < l->nabis; i++)
+        if (strlen(l->abis[i]) == n && !strncmp(l->abis[i], abi, n))
+            return i;
+    if (l->nabis == SP_MAX_ABIS || n >= sizeof l->abis[0])
+        return -1;
+    memcpy(l->abis[l->nabis], abi, n);
+    l->abis[l->nabis][n] = '\0';
+    return l->nabis++;
+}
+
+static unsigned alignment_of(uint64_t off)
+{
+    static const unsigned aligns[] = {65536, 16384, 4096, 4};
+    for (size_t i = 0; i < 4; i++)
+        if (off % aligns[i] == 0)
+            return aligns[i];
+    return 1;
+}
+
+/* Reads a library's ELF headers (writable bytes: libelf may convert them
+ * in place) into what ls shows: p_align, and whether a 16 KB device on its
+ * ABI refuses it. */
+static void inspect(sp_listed_lib *x, const char *abi_dir, unsigned char *data, size_t n)
+{
+    sp_elf_info info;
+    if (!data || !sp_elf_is_elf(data, n) || sp_elf_inspect(data, n, x->entry, &info, NULL) != 0)
+        return;
+    x->elf = 1;
+    x->p_align = info.min_load_align;
+    const sp_abi *abi = sp_abi_known(abi_dir);
+    char why[256];
+    x->not_16k = abi && abi->elf_class == 64 &&
+                 ((info.min_load_align && info.min_load_align < 16384) ||
+                  sp_libcheck_relro(&info, 16384, why, sizeof why));
+    sp_elf_info_release(&info);
+}
+
+/* Markers in a stored Python zip, or -1 when it cannot be read in place. */
+static long count_markers(const unsigned char *data, size_t size)
+{
+    sp_zip z;
+    memset(&z, 0, sizeof z);
+    sp_error err;
+    if (sp_zip_open_buffer(&z, data, size, "", NULL, NULL, &err) != 0) {
+        sp_zip_close(&z);
+        return -1;
+    }
+    long n = 0;
+    for (size_t i = 0; i < z.n; i++) {
+        size_t len = strlen(z.entries[i].name);
+        n += len > 6 && !strcmp(z.entries[i].name + len - 6, ".soref");
+    }
+    sp_zip_close(&z);
+    return n;
+}
+
+static int is_python_zip(const char *path)
+{
+    size_t n = strlen(path);
+    return !strncmp(path, "assets/", 7) && n > 4 && !strcmp(path + n - 4, ".zip");
+}
+
+static void list_entry(sp_listing *l, const sp_archive_entry *ae)
+{
+    const sp_zip_entry *e = ae->e;
+    if (!e->valid)
+        return;
+    sp_lib_path lp;
+    if (sp_lib_path_parse(ae->path, "lib/", &lp)) {
+        int a = abi_of(l, lp.abi, lp.abi_len);
+        if (a < 0 || !*lp.name)
+            return;
+        sp_listed_lib x = {sp_xstrdup(ae->label),
+                           a,
+                           1,
+                           e->data_offset,
+                           alignment_of(e->data_offset),
+                           e->method,
+                           e->usize,
+                           e->csize,
+                           0,
+                           0,
+                           0};
+        sp_buf b;
+        sp_buf_init(&b);
+        unsigned char *bytes = NULL;
+        size_t n = 0;
+        if (e->method == 0) {
+            bytes = (unsigned char *)sp_zip_data(ae->zip, e);
+            n = e->csize;
+        } else if (sp_zip_read_entry(ae->zip, e, NESTED_MAX, &b, NULL) == 0) {
+            bytes = (unsigned char *)b.data;
+            n = b.len;
+        }
+        inspect(&x, l->abis[a], bytes, n);
+        sp_buf_release(&b);
+        SP_VEC_PUSH(l->libs, x);
+        return;
+    }
+    l->common_bytes += e->csize;
+    if (is_python_zip(ae->path)) {
+        sp_listed_zip z = {sp_xstrdup(ae->label),
+                           1,
+                           e->data_offset,
+                           e->method,
+                           e->usize,
+                           e->csize,
+                           e->method == 0 ? count_markers(sp_zip_data(ae->zip, e), e->csize) : -1};
+        SP_VEC_PUSH(l->zips, z);
+    }
+}
+
+/* An APK of a set that cannot be read. */
+static void member_failed(void *ctx, const char *member, enum sp_zip_problem problem,
+                          const char *msg)
+{
+    (void)problem;
+    (void)member; /* msg names it */
+    sp_error *err = ctx;
+    if (err->status == SP_OK)
+        sp_error_set(err, SP_EINPUT, NULL, "%s", msg);
+}
+
+static int list_archive(sp_listing *l, const char *path, sp_error *err)
+{
+    sp_archive a;
+    sp_error member;
+    sp_error_init(&member);
+    sp_archive_hooks hooks = {&member, NULL, member_failed};
+    if (sp_archive_open(&a, path, &hooks, NESTED_MAX, err) != 0)
+        return -1;
+    l->kind = sp_archive_kind_name(a.kind);
+    for (size_t i = 0; i < a.n; i++)
+        list_entry(l, &a.entries[i]);
+    sp_archive_close(&a);
+    if (member.status != SP_OK) {
+        *err = member;
+        return -1;
+    }
+    return 0;
+}
+
+static void list_dir(sp_listing *l, const char *path)
+{
+    l->kind = "dir";
+    static const char *const parts[] = {"jniLibs", "assets"};
+    for (int p = 0; p < 2; p++) {
+        char *root = sp_path_join(path, parts[p]);
+        sp_tree t;
+        sp_error err;
+        if (sp_tree_walk(root, NULL, &t, &err) == 0) {
+            for (size_t i = 0; i < t.n; i++) {
+                const sp_tree_file *f = &t.files[i];
+                sp_lib_path lp;
+                char *entry = sp_xasprintf("%s/%s", parts[p], f->rel);
+                if (p == 0 && sp_lib_path_parse(f->rel, "", &lp)) {
+                    int a = abi_of(l, lp.abi, lp.abi_len);
+                    if (a >= 0) {
+                        sp_listed_lib x = {entry, a, 0, 0, 0, 0, f->size, f->size, 0, 0, 0};
+                        sp_map m;
+                        if (sp_map_open(&m, f->path, NULL) == 0) {
+                            inspect(&x, l->abis[a], m.data, m.size);
+                            sp_map_close(&m);
+                        }
+                        SP_VEC_PUSH(l->libs, x);
+                        continue;
+                    }
+                }
+                l->common_bytes += f->size;
+                if (p == 1 && is_python_zip(entry)) {
+                    sp_map m;
+                    long markers = -1;
+                    if (sp_map_open(&m, f->path, NULL) == 0) {
+                        markers = count_markers(m.data, m.size);
+                        sp_map_close(&m);
+                    }
+                    sp_listed_zip z = {entry, 0, 0, 0, f->size, f->size, markers};
+                    SP_VEC_PUSH(l->zips, z);
+                    continue;
+                }
+                free(entry);
+            }
+        }
+        sp_tree_release(&t);
+        free(root);
+    }
+}
+
+int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
+{
+    memset(l, 0, sizeof *l);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, path, "%s",
+                            errno == ENOENT ? "no such file or directory" : strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return list_archive(l, path, err);
+    list_dir(l, path);
+    return 0;
+}
+
+void sp_listing_release(sp_listing *l)
+{
+    for (size_t i = 0; i < l->libs.n; i++)
+        free(l->libs.v[i].entry);
+    for (size_t i = 0; i < l->zips.n; i++)
+        free(l->zips.v[i].entry);
+    free(l->libs.v);
+    free(l->zips.v);
+    memset(l, 0, sizeof *l);
+}
+
+char *sp_listing_json(const sp_listing *l, const char *path)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "format", LISTING_FORMAT);
+    cJSON_AddStringToObject(doc, "path", path);
+    cJSON_AddStringToObject(doc, "kind", l->kind);
+    cJSON *libs = cJSON_AddArrayToObject(doc, "libraries");
+    for (size_t i = 0; i < l->libs.n; i++) {
+        const sp_listed_lib *x = &l->libs.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "abi", l->abis[x->abi]);
+        cJSON_AddStringToObject(o, "entry", x->entry);
+        if (x->in_archive) {
+            cJSON_AddNumberToObject(o, "offset", (double)x->offset);
+            cJSON_AddNumberToObject(o, "align", x->align);
+            cJSON_AddStringToObject(o, "method", x->method ? "deflate" : "stored");
+        }
+        cJSON_AddNumberToObject(o, "size", (double)x->size);
+        if (x->elf)
+            cJSON_AddNumberToObject(o, "p_align", (double)x->p_align);
+        else
+            cJSON_AddNullToObject(o, "p_align");
+        cJSON_AddBoolToObject(o, "loads_on_16k", x->elf && !x->not_16k);
+        cJSON_AddItemToArray(libs, o);
+    }
+    cJSON *zips = cJSON_AddArrayToObject(doc, "python");
+    for (size_t i = 0; i < l->zips.n; i++) {
+        const sp_listed_zip *z = &l->zips.v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "entry", z->entry);
+        if (z->in_archive) {
+            cJSON_AddNumberToObject(o, "offset", (double)z->offset);
+            cJSON_AddStringToObject(o, "method", z->method ? "deflate" : "stored");
+        }
+        cJSON_AddNumberToObject(o, "size", (double)z->size);
+        if (z->markers >= 0)
+            cJSON_AddNumberToObject(o, "markers", (double)z->markers);
+        else
+            cJSON_AddNullToObject(o, "markers");
+        cJSON_AddItemToArray(zips, o);
+    }
+    cJSON *abis = cJSON_AddObjectToObject(doc, "abis");
+    for (int a = 0; a < l->nabis; a++) {
+        size_t n = 0, bad = 0;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < l->libs.n; i++)
+            if (l->libs.v[i].abi == a) {
+                n++;
+                bytes += l->libs.v[i].stored;
+                bad += l->libs.v[i].not_16k;
+            }
+        const sp_abi *abi = sp_abi_known(l->abis[a]);
+        cJSON *o = cJSON_AddObjectToObject(abis, l->abis[a]);
+        cJSON_AddNumberToObject(o, "libraries", (double)n);
+        cJSON_AddNumberToObject(o, "library_bytes", (double)bytes);
+        cJSON *v = cJSON_AddObjectToObject(o, "devices_16k");
+        int applies = abi && abi->elf_class == 64;
+        cJSON_AddStringToObject(v, "verdict",
+                                !applies ? "not applicable"
+                                : bad    ? "not ready"
+                                         : "ready");
+        cJSON_AddNumberToObject(v, "libraries", applies ? (double)bad : 0);
+    }
+    cJSON_AddNumberToObject(doc, "common_bytes", (double)l->common_bytes);
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    return text;
+}
