@@ -5,14 +5,20 @@
 
 /* bundletool's AbiAlias values are from its targeting.proto. */
 static const sp_abi abis[] = {
-    {"arm64-v8a", 64, 183, "AArch64", 3, 1},
-    {"armeabi-v7a", 32, 40, "ARM", 2, 1},
-    {"x86", 32, 3, "x86", 4, 1},
-    {"x86_64", 64, 62, "x86-64", 5, 1},
-    {"riscv64", 64, 243, "RISC-V", 8, 1},
-    {"armeabi", 32, 40, "ARM", 1, 0},
-    {"mips", 32, 8, "MIPS", 6, 0},
-    {"mips64", 64, 8, "MIPS", 7, 0},
+    {"arm64-v8a", 64, 183, "AArch64", 3, 1, {"aarch64-linux-android", "aarch64-linux-gnu"}},
+    {"armeabi-v7a",
+     32,
+     40,
+     "ARM",
+     2,
+     1,
+     {"arm-linux-androideabi", "arm-linux-gnueabihf", "arm-linux-gnueabi"}},
+    {"x86", 32, 3, "x86", 4, 1, {"i686-linux-android", "i386-linux-gnu"}},
+    {"x86_64", 64, 62, "x86-64", 5, 1, {"x86_64-linux-android", "x86_64-linux-gnu"}},
+    {"riscv64", 64, 243, "RISC-V", 8, 1, {"riscv64-linux-android", "riscv64-linux-gnu"}},
+    {"armeabi", 32, 40, "ARM", 1, 0, {NULL}},
+    {"mips", 32, 8, "MIPS", 6, 0, {NULL}},
+    {"mips64", 64, 8, "MIPS", 7, 0, {NULL}},
 };
 #define NABIS (sizeof abis / sizeof abis[0])
 
@@ -35,6 +41,14 @@ const sp_abi *sp_abi_findn(const char *name, size_t n)
 const sp_abi *sp_abi_find(const char *name)
 {
     return sp_abi_findn(name, strlen(name));
+}
+
+int sp_abi_has_triplet(const sp_abi *abi, const char *triplet)
+{
+    for (const char *const *t = abi->triplets; *t; t++)
+        if (!strcmp(*t, triplet))
+            return 1;
+    return 0;
 }
 
 const sp_abi *sp_abi_for_elf(int elf_class, int elf_machine)

@@ -24,6 +24,7 @@ struct sp_pyc {
     pid_t pid;
     int to, from; /* pipes to and from the helper */
     unsigned char magic[4];
+    int version;     /* 314 for 3.14 */
     char *cache_dir; /* NULL: no cache */
     size_t compiled, cached;
 };
@@ -60,11 +61,13 @@ int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
     c->pid = pid;
     c->to = in_pipe[1];
     c->from = out_pipe[0];
-    if (sp_read_all(c->from, c->magic, 4) != 0) {
+    unsigned char version[2];
+    if (sp_read_all(c->from, c->magic, 4) != 0 || sp_read_all(c->from, version, 2) != 0) {
         sp_pyc_stop(c);
         return sp_error_set(err, SP_EUSAGE, python,
                             "--python: cannot run it as a CPython interpreter");
     }
+    c->version = version[0] * 100 + version[1];
     const char *dir = getenv("SP_PACK_PYC_CACHE");
     char *base = dir && *dir ? sp_xstrdup(dir) : sp_cache_dir("pyc");
     if (base)
@@ -79,6 +82,11 @@ int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
 const unsigned char *sp_pyc_magic(const sp_pyc *c)
 {
     return c->magic;
+}
+
+int sp_pyc_version(const sp_pyc *c)
+{
+    return c->version;
 }
 
 int sp_pyc_stdlib_magic(const char *stdlib_dir)

@@ -1,5 +1,6 @@
 #include "sppack/classify.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,22 +13,63 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-enum sp_so_name sp_classify_so_name(const char *base, char **stem)
+/* The tag between NAME and ".so", n bytes at t, into tag; 0 when it is no
+ * tag of an extension module. */
+static int parse_tag(const char *t, size_t n, sp_so_tag *tag)
 {
+    memset(tag, 0, sizeof *tag);
+    const char *end = t + n, *p;
+    if (n > 8 && !strncmp(t, "cpython-", 8)) {
+        p = t + 8;
+        while (p < end && *p >= '0' && *p <= '9')
+            tag->cpython = tag->cpython * 10 + (*p++ - '0');
+        if (p == t + 8 || tag->cpython > 99999)
+            return 0;
+        if (p < end && *p == 't') {
+            tag->free_threaded = 1;
+            p++;
+        }
+    } else if (n >= 4 && !strncmp(t, "abi3", 4)) {
+        p = t + 4;
+        tag->stable = 1;
+        if (p < end && *p == 't') {
+            tag->stable = 2;
+            p++;
+        }
+    } else {
+        return 0;
+    }
+    if (p == end)
+        return 1;
+    if (*p != '-' || (size_t)(end - p - 1) >= sizeof tag->triplet || end - p < 2)
+        return 0;
+    for (const char *q = p + 1; q < end; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_' || *q == '-'))
+            return 0;
+    memcpy(tag->triplet, p + 1, (size_t)(end - p - 1));
+    return 1;
+}
+
+enum sp_so_name sp_classify_so_name(const char *base, char **stem, sp_so_tag *tag)
+{
+    sp_so_tag ignored;
+    if (!tag)
+        tag = &ignored;
+    memset(tag, 0, sizeof *tag);
     *stem = NULL;
     const char *dot = strchr(base, '.');
     if (!dot || dot == base)
         return strstr(base, ".so") ? SP_SO_OTHER : SP_SO_NONE;
     if (ends_with(base, ".so")) {
-        const char *rest = dot + 1;
-        if ((strncmp(rest, "cpython-", 8) == 0 && strchr(rest, '.') == base + strlen(base) - 3) ||
-            strcmp(rest, "abi3.so") == 0) {
-            *stem = sp_xstrndup(base, (size_t)(dot - base));
-            return SP_SO_TAGGED;
-        }
-        if (strcmp(rest, "so") == 0) {
+        const char *rest = dot + 1, *so = base + strlen(base) - 3;
+        if (rest == so + 1) { /* NAME.so */
             *stem = sp_xstrndup(base, (size_t)(dot - base));
             return SP_SO_PLAIN;
+        }
+        if (memchr(rest, '.', (size_t)(so - rest)) == NULL &&
+            parse_tag(rest, (size_t)(so - rest), tag)) {
+            *stem = sp_xstrndup(base, (size_t)(dot - base));
+            return SP_SO_TAGGED;
         }
         return SP_SO_OTHER;
     }
@@ -40,6 +82,24 @@ enum sp_so_name sp_classify_so_name(const char *base, char **stem)
         return SP_SO_OTHER;
     }
     return SP_SO_NONE;
+}
+
+const char *sp_so_tag_mismatch(const sp_so_tag *tag, int version, const sp_abi *abi, char *buf,
+                               size_t n)
+{
+    if (tag->cpython && version && tag->cpython != version) {
+        snprintf(buf, n, "for CPython %d.%d", tag->cpython / 100, tag->cpython % 100);
+        return buf;
+    }
+    if (tag->free_threaded || tag->stable == 2) {
+        snprintf(buf, n, "for the free-threaded build");
+        return buf;
+    }
+    if (tag->triplet[0] && abi && !sp_abi_has_triplet(abi, tag->triplet)) {
+        snprintf(buf, n, "for %s", tag->triplet);
+        return buf;
+    }
+    return NULL;
 }
 
 void sp_module_names(const char *rel, const char *stem, char **module, char **mangle_from,

@@ -56,6 +56,10 @@ static const sp_cli_option pack_options[] = {
      "the host CPython that compiles: the same X.Y as the\npacked stdlib (checked by magic "
      "number)",
      SP_CFG_PROGRAM, 0, 0},
+    {"python-version", 0, SP_CLI_STRING, "X.Y",
+     "the CPython the app runs (default: read from the stdlib\ntrees' directory names and "
+     "lib-dynload tags); modules\nbuilt for another one are left out",
+     SP_CFG_VALUE, 0, 0},
     {"jobs", 'j', SP_CLI_INT, "N",
      "threads that walk, read and write (default: one per\nCPU, at most 8); the output is the "
      "same for any N",
@@ -84,7 +88,8 @@ const sp_cli_command cmd_pack_spec = {
     "                    [--site-packages [ABI=]DIR...]\n"
     "                    [--lib [ABI=]PATH...] [--extract PATTERN...] [--exclude GLOB...]\n"
     "                    [--page-size 4|16|64] [--config FILE.json] [--json] [--strict]\n"
-    "                    [--pyc|--pyc-only --python PATH] [-j N] [-q|-v]",
+    "                    [--pyc|--pyc-only --python PATH] [--python-version X.Y]\n"
+    "                    [-j N] [-q|-v]",
     pack_about,
     pack_options,
     0,
@@ -156,11 +161,15 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
 {
     char sz[32];
     const char *s = r->nabis == 1 ? "" : "s";
+    char python[32] = "";
+    if (r->python_version)
+        snprintf(python, sizeof python, " for CPython %d.%d", r->python_version / 100,
+                 r->python_version % 100);
     if (r->up_to_date)
-        printf("up to date: %d ABI%s in %s, nothing written (no input changed)\n", r->nabis, s,
-               out);
+        printf("up to date: %d ABI%s in %s%s, nothing written (no input changed)\n", r->nabis, s,
+               out, python);
     else
-        printf("packed %d ABI%s into %s\n", r->nabis, s, out);
+        printf("packed %d ABI%s into %s%s\n", r->nabis, s, out, python);
     for (int a = 0; a < r->nabis; a++) {
         int nmod = 0, nlib = 0;
         double bytes = 0;
@@ -188,6 +197,11 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf(")\n");
         }
     }
+    if (r->left_out.n)
+        printf("left out: %zu extension module%s built for another interpreter or platform%s\n",
+               r->left_out.n, r->left_out.n == 1 ? "" : "s", verbose ? ":" : " (-v lists them)");
+    for (size_t i = 0; verbose && i < r->left_out.n; i++)
+        printf("  %s (%s)\n", r->left_out.v[i].path, r->left_out.v[i].why);
     print_checks(r);
     print_verdicts(r);
     if (verbose) {
@@ -305,6 +319,14 @@ static int make_opts(const sp_cli_values *v, sp_pack_opts *opts)
     opts->pyc_only = sp_cli_flag(cmd, v, "pyc-only");
     opts->pyc = sp_cli_flag(cmd, v, "pyc") || opts->pyc_only;
     opts->tool_path = sp_self_path(v->program);
+    const char *version = sp_cli_str(cmd, v, "python-version");
+    if (version) {
+        int major, minor, used = 0;
+        if (sscanf(version, "%d.%d%n", &major, &minor, &used) != 2 || version[used] || major != 3 ||
+            minor < 0 || minor > 99)
+            return sp_cli_error(SP_EUSAGE, "pack: --python-version must be 3.Y, not '%s'", version);
+        opts->python_version = major * 100 + minor;
+    }
     if (sp_cli_str(cmd, v, "apk"))
         opts->apk_path = sp_xstrdup(sp_cli_str(cmd, v, "apk"));
     const char *python = sp_cli_str(cmd, v, "python");

@@ -212,7 +212,7 @@ static int named_like_library(const char *rel)
 {
     const char *slash = strrchr(rel, '/');
     char *stem = NULL;
-    enum sp_so_name kind = sp_classify_so_name(slash ? slash + 1 : rel, &stem);
+    enum sp_so_name kind = sp_classify_so_name(slash ? slash + 1 : rel, &stem, NULL);
     free(stem);
     return kind != SP_SO_NONE;
 }

@@ -1,6 +1,7 @@
 /* The manifest, sp-pack.json: built from sp_pack_result and read back into
  * it. The one place that knows its JSON form (docs/layout.md shows it). */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,13 @@ static cJSON *manifest_json(const sp_pack_result *r)
     cJSON_AddStringToObject(m, "version", SP_PACK_VERSION);
     cJSON_AddNumberToObject(m, "format", MANIFEST_FORMAT);
     cJSON_AddNumberToObject(m, "page_size", r->page_size);
+    if (r->python_version) {
+        char v[16];
+        snprintf(v, sizeof v, "%d.%d", r->python_version / 100, r->python_version % 100);
+        cJSON_AddStringToObject(m, "python", v);
+    } else {
+        cJSON_AddNullToObject(m, "python");
+    }
     cJSON_AddItemToObject(m, "abis", abi_names(r, (1u << r->nabis) - 1));
     cJSON *inputs = cJSON_AddArrayToObject(m, "inputs");
     for (size_t i = 0; i < r->inputs.n; i++) {
@@ -69,6 +77,13 @@ static cJSON *manifest_json(const sp_pack_result *r)
         cJSON_AddStringToObject(o, "path", x->path);
         cJSON_AddItemToObject(o, "abis", abi_names(r, x->abis));
         cJSON_AddItemToArray(over, o);
+    }
+    cJSON *left = cJSON_AddArrayToObject(m, "left_out");
+    for (size_t i = 0; i < r->left_out.n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", r->left_out.v[i].path);
+        cJSON_AddStringToObject(o, "why", r->left_out.v[i].why);
+        cJSON_AddItemToArray(left, o);
     }
     cJSON *findings = cJSON_AddArrayToObject(m, "findings");
     for (size_t f = 0; f < r->checks.n; f++)
@@ -183,6 +198,10 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
     const cJSON *x;
     if (ok) {
         r->page_size = (unsigned)num(m, "page_size", 0);
+        const char *python = str(m, "python");
+        int major, minor;
+        if (python && sscanf(python, "%d.%d", &major, &minor) == 2)
+            r->python_version = major * 100 + minor;
         cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(m, "abis"))
         {
             const sp_abi *abi = cJSON_IsString(x) ? sp_abi_find(x->valuestring) : NULL;
@@ -238,6 +257,16 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         }
         sp_pack_overlaid o = {zip, sp_xstrdup(path), (unsigned)bits};
         SP_VEC_PUSH(r->overlaid, o);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "left_out") : NULL))
+    {
+        const char *path = str(x, "path"), *why = str(x, "why");
+        if (!path || !why) {
+            ok = 0;
+            break;
+        }
+        sp_pack_left_out lo = {sp_xstrdup(path), sp_xstrdup(why)};
+        SP_VEC_PUSH(r->left_out, lo);
     }
     sp_report_file *checks = ok ? sp_report_add_file(&r->checks, "jniLibs") : NULL;
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "findings") : NULL))

@@ -62,6 +62,11 @@ void sp_pack_result_release(sp_pack_result *res)
         free(res->libraries.v[i].name);
     for (size_t i = 0; i < res->overlaid.n; i++)
         free(res->overlaid.v[i].path);
+    for (size_t i = 0; i < res->left_out.n; i++) {
+        free(res->left_out.v[i].path);
+        free(res->left_out.v[i].why);
+    }
+    free(res->left_out.v);
     for (size_t i = 0; i < res->outputs.n; i++)
         free(res->outputs.v[i].path);
     free(res->inputs.v);

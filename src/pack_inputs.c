@@ -67,7 +67,7 @@ static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_
             roots[n] = (sp_walk_root){in->path, NULL, &trees[i], 0, {0, ""}};
         } else {
             wopts[i] = (sp_walk_opts){&o->exclude,
-                                      in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0};
+                                      in->kind == SP_INPUT_STDLIB ? stdlib_skip_top : NULL, 0, 1};
             roots[n] = (sp_walk_root){in->path, &wopts[i], &trees[i], 0, {0, ""}};
         }
         which[n++] = i;
@@ -272,6 +272,7 @@ struct classifier {
     struct pack_set *set;
     sp_pack_result *res;
     sp_pyc *pyc; /* the bytecode helper, with --pyc */
+    int version; /* the target CPython (314 for 3.14), 0 when not known */
     size_t pyc_failed;
     char *pyc_first_failure;
 };
@@ -350,6 +351,7 @@ struct candidate {
     char *name; /* path relative to the zip root */
     enum sp_so_name kind;
     char *stem;
+    sp_so_tag tag;
     int is_module;
     const sp_elf_info *info; /* of an ELF library (the loader's), else NULL */
     const unsigned char *data;
@@ -372,14 +374,17 @@ static int check_machine(const sp_elf_info *info, const sp_abi *abi, const char 
                         abi->name);
 }
 
-static int detect_abi(const struct candidate *c, size_t n, const char *root, const sp_abi **out,
-                      sp_error *err)
+static int detect_abi(const struct candidate *c, size_t n, int version, const char *root,
+                      const sp_abi **out, sp_error *err)
 {
     const sp_abi *abi = NULL;
     const char *first = NULL;
     char m[32];
+    char why[64];
     for (size_t i = 0; i < n; i++) {
-        if (!c[i].is_module)
+        /* Modules of another interpreter say nothing of this one's ABI. */
+        if (!c[i].is_module || (c[i].kind == SP_SO_TAGGED && c[i].tag.cpython && version &&
+                                sp_so_tag_mismatch(&c[i].tag, version, NULL, why, sizeof why)))
             continue;
         const sp_abi *a = sp_abi_for_elf(c[i].info->elf_class, c[i].info->machine);
         if (!a)
@@ -427,9 +432,12 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
         const char *name = f->rel;
         if (in->kind == SP_INPUT_STDLIB && strncmp(name, "lib-dynload/", 12) == 0)
             name += 12;
-        struct candidate cd = {f,    sp_xstrdup(name), SP_SO_NONE,    NULL,         0,
-                               NULL, blobs[i].data,    blobs[i].size, blobs[i].hash};
-        cd.kind = sp_classify_so_name(sp_path_base(name), &cd.stem);
+        struct candidate cd = {.file = f,
+                               .name = sp_xstrdup(name),
+                               .data = blobs[i].data,
+                               .size = blobs[i].size,
+                               .hash = blobs[i].hash};
+        cd.kind = sp_classify_so_name(sp_path_base(name), &cd.stem, &cd.tag);
         if (cd.kind != SP_SO_NONE && blobs[i].elf_checked) {
             /* Inspected by the loader, on its threads. */
             if (blobs[i].elf_error) {
@@ -458,7 +466,7 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
 
     const sp_abi *abi = in->abi;
     if (rc == 0 && !abi)
-        rc = detect_abi(cands.v, cands.n, in->path, &abi, err);
+        rc = detect_abi(cands.v, cands.n, c->version, in->path, &abi, err);
     if (rc == 0)
         stats->abi = abi;
     for (size_t i = 0; i < cands.n && rc == 0; i++) {
@@ -469,9 +477,23 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
                             err);
             continue;
         }
-        rc = check_machine(cd->info, abi, cd->file->path, err);
-        if (rc != 0)
-            break;
+        /* Built for another interpreter: not this app's, left out. A file
+         * for another machine is the wrong-ABI error, whatever its tag; one
+         * for this machine but another platform tag (x32, say) is left out. */
+        char why[64];
+        int tagged = cd->kind == SP_SO_TAGGED;
+        int other = tagged && sp_so_tag_mismatch(&cd->tag, c->version, NULL, why, sizeof why);
+        if (!other) {
+            rc = check_machine(cd->info, abi, cd->file->path, err);
+            if (rc != 0)
+                break;
+            other = tagged && sp_so_tag_mismatch(&cd->tag, c->version, abi, why, sizeof why);
+        }
+        if (other) {
+            sp_pack_left_out lo = {sp_xstrdup(cd->file->path), sp_xstrdup(why)};
+            SP_VEC_PUSH(c->res->left_out, lo);
+            continue;
+        }
         if (cd->is_module) {
             char *module, *mangle_from, *marker;
             sp_module_names(cd->name, cd->stem, &module, &mangle_from, &marker);
@@ -596,24 +618,114 @@ static int start_bytecode(struct classifier *c, sp_error *err)
                             "--pyc needs --python PATH, a host CPython of the trees' version");
     if (sp_pyc_start(&c->pyc, o->python, err) != 0)
         return -1;
+    int v = sp_pyc_version(c->pyc);
+    if (!c->version)
+        return sp_error_set(err, SP_EINPUT, NULL,
+                            "--pyc: cannot tell which CPython the stdlib trees are for (hint: "
+                            "--python-version X.Y)");
+    if (v != c->version)
+        return sp_error_set(err, SP_EINPUT, o->python,
+                            "is CPython %d.%d, but the packed stdlib is for %d.%d (hint: --python "
+                            "must be the same X.Y as the packed CPython)",
+                            v / 100, v % 100, c->version / 100, c->version % 100);
+    /* Up to 3.13 the stdlib states its magic number too: a pre-release of the
+     * same X.Y may differ. */
     const unsigned char *m = sp_pyc_magic(c->pyc);
     int host = m[0] | m[1] << 8;
     for (size_t i = 0; i < o->ninputs; i++) {
-        if (o->inputs[i].kind != SP_INPUT_STDLIB)
-            continue;
-        int tree = sp_pyc_stdlib_magic(o->inputs[i].path);
-        if (tree < 0)
-            return sp_error_set(err, SP_EINPUT, o->inputs[i].path,
-                                "no MAGIC_NUMBER in importlib/_bootstrap_external.py: cannot "
-                                "tell its CPython version for --pyc");
-        if (tree != host)
+        int tree =
+            o->inputs[i].kind == SP_INPUT_STDLIB ? sp_pyc_stdlib_magic(o->inputs[i].path) : -1;
+        if (tree >= 0 && tree != host)
             return sp_error_set(err, SP_EINPUT, o->python,
                                 "makes bytecode with magic number %d, but the stdlib %s is "
-                                "for magic number %d: a different CPython version (hint: "
-                                "--python must be the same X.Y as the packed CPython)",
-                                host, o->inputs[i].path, tree);
+                                "for magic number %d: another build of CPython %d.%d (hint: "
+                                "--python must be the interpreter the stdlib comes from)",
+                                host, o->inputs[i].path, tree, v / 100, v % 100);
     }
     return 0;
+}
+
+/* ---- the target interpreter and what was left out ------------------------------------------- */
+
+/* The CPython a stdlib tree is for, as 314 for 3.14: its directory's name
+ * (lib/python3.14), else the tags of its lib-dynload modules; 0 when
+ * neither tells. */
+static int stdlib_version(const char *path, const sp_tree *tree)
+{
+    char *real = realpath(path, NULL);
+    int major, minor;
+    char tail;
+    int v = 0;
+    if (sscanf(sp_path_base(real ? real : path), "python%d.%d%c", &major, &minor, &tail) == 2 &&
+        major == 3)
+        v = major * 100 + minor;
+    free(real);
+    for (size_t i = 0; i < tree->n && !v; i++) {
+        if (strncmp(tree->files[i].rel, "lib-dynload/", 12) != 0)
+            continue;
+        char *stem;
+        sp_so_tag tag;
+        if (sp_classify_so_name(tree->files[i].rel + 12, &stem, &tag) == SP_SO_TAGGED)
+            v = tag.cpython;
+        free(stem);
+    }
+    return v;
+}
+
+/* The one CPython every ABI of this pack is for: --python-version, else
+ * what the stdlib trees say, which must agree. */
+static int target_version(const sp_pack_opts *o, const struct pack_inputs *in, int *version,
+                          sp_error *err)
+{
+    *version = o->python_version;
+    if (*version)
+        return 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        if (o->inputs[i].kind != SP_INPUT_STDLIB)
+            continue;
+        int v = stdlib_version(o->inputs[i].path, &in->trees[i]);
+        if (v && *version && v != *version)
+            return sp_error_set(err, SP_EINPUT, o->inputs[i].path,
+                                "is CPython %d.%d, but %s is %d.%d: one pack is for one CPython "
+                                "(hint: --python-version X.Y)",
+                                v / 100, v % 100, first, *version / 100, *version % 100);
+        if (v && !*version) {
+            *version = v;
+            first = o->inputs[i].path;
+        }
+    }
+    return 0;
+}
+
+/* Entries with nothing to pack (dangling symlinks, FIFOs, ...): one warning
+ * each, or under --strict one error listing them all. */
+static int left_out_entries(const sp_pack_opts *o, const struct pack_inputs *in,
+                            sp_pack_result *res, sp_error *err)
+{
+    sp_buf all;
+    sp_buf_init(&all);
+    size_t n = 0;
+    for (size_t i = 0; i < o->ninputs; i++) {
+        const sp_tree *t = &in->trees[i];
+        for (size_t k = 0; k < t->nskipped; k++, n++) {
+            if (o->strict)
+                sp_buf_addf(&all, "%s%s (%s)", n ? ", " : "", t->skipped[k].path,
+                            t->skipped[k].why);
+            else
+                sp_strv_push_owned(
+                    &res->warnings,
+                    sp_xasprintf("%s: left out: %s", t->skipped[k].path, t->skipped[k].why));
+        }
+    }
+    int rc = 0;
+    if (o->strict && n)
+        rc = sp_error_set(err, SP_EINPUT, NULL,
+                          "%zu entr%s with nothing to pack, refused under --strict: %s (hint: "
+                          "--exclude them)",
+                          n, n == 1 ? "y" : "ies", all.data);
+    sp_buf_release(&all);
+    return rc;
 }
 
 int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct pack_set *set,
@@ -622,8 +734,13 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
     memset(set, 0, sizeof *set);
     set->ninputs = o->ninputs;
     set->stats = sp_xcalloc(o->ninputs, sizeof *set->stats);
-    struct classifier c = {o, in, set, res, NULL, 0, NULL};
-    int rc = o->pyc ? start_bytecode(&c, err) : 0;
+    struct classifier c = {.o = o, .in = in, .set = set, .res = res};
+    int rc = target_version(o, in, &c.version, err);
+    res->python_version = c.version;
+    if (rc == 0)
+        rc = left_out_entries(o, in, res, err);
+    if (rc == 0 && o->pyc)
+        rc = start_bytecode(&c, err);
     /* Trees first (they fix the ABIs), --lib inputs after. */
     for (size_t i = 0; i < o->ninputs && rc == 0; i++) {
         if (o->inputs[i].kind == SP_INPUT_LIB)

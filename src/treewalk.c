@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,8 +30,14 @@ void sp_tree_release(sp_tree *t)
     }
     for (size_t i = 0; i < t->ndirs; i++)
         free(t->dirs[i].rel);
+    for (size_t i = 0; i < t->nskipped; i++) {
+        free(t->skipped[i].rel);
+        free(t->skipped[i].path);
+        free(t->skipped[i].why);
+    }
     free(t->files);
     free(t->dirs);
+    free(t->skipped);
     sp_tree_init(t);
 }
 
@@ -75,6 +82,7 @@ struct dir_result {
     int has_self;
     SP_VEC(struct dir_task) subdirs;
     SP_VEC(struct problem) problems;
+    SP_VEC(sp_tree_skip) skipped;
 };
 
 struct walker {
@@ -118,6 +126,28 @@ static int skip_dir(const sp_walk_opts *opts, const char *name, int top)
     return 0;
 }
 
+/* An entry with nothing to pack: left out and listed with leave_out, else
+ * the error (hint: --exclude it). -1 with err set, or 0. */
+static int unpackable(const sp_walk_opts *opts, struct dir_result *r, const char *crel,
+                      const char *cpath, sp_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int unpackable(const sp_walk_opts *opts, struct dir_result *r, const char *crel,
+                      const char *cpath, sp_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = sp_xvasprintf(fmt, ap, NULL);
+    va_end(ap);
+    if (opts && opts->leave_out) {
+        sp_tree_skip sk = {sp_xstrdup(crel), sp_xstrdup(cpath), why};
+        SP_VEC_PUSH(r->skipped, sk);
+        return 0;
+    }
+    sp_error_set(err, SP_EINPUT, cpath, "%s (hint: --exclude '%s')", why, crel);
+    free(why);
+    return -1;
+}
+
 /* Looks at one entry of the directory t (open as dfd). Files go to r's
  * files, directories to its subdirs; 0, or -1 with err set. crel and cpath
  * are taken over. */
@@ -146,21 +176,17 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
         target_real = realpath(cpath, NULL);
         if (!target_real) {
             if (errno == ENOENT || errno == ENOTDIR)
-                rc = sp_error_set(err, SP_EINPUT, cpath, "dangling symlink (hint: --exclude '%s')",
-                                  crel);
+                rc = unpackable(opts, r, crel, cpath, err, "dangling symlink");
             else if (errno == ELOOP)
-                rc = sp_error_set(err, SP_EINPUT, cpath, "symlink loop (hint: --exclude '%s')",
-                                  crel);
+                rc = unpackable(opts, r, crel, cpath, err, "symlink loop");
             else
                 rc =
                     sp_error_set(err, SP_EIO, cpath, "cannot resolve symlink: %s", strerror(errno));
             goto done;
         }
         if (!sp_path_is_within(target_real, w->real_roots[t->root])) {
-            rc = sp_error_set(err, SP_EINPUT, cpath,
-                              "symlink points outside the input tree, to %s "
-                              "(hint: --exclude '%s')",
-                              target_real, crel);
+            rc = unpackable(opts, r, crel, cpath, err,
+                            "symlink points outside the input tree, to %s", target_real);
             goto done;
         }
         if (fstatat(dfd, name, &st, 0) != 0) {
@@ -175,8 +201,7 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
         char *real = is_link ? target_real : sp_path_join(t->dir_real, name);
         target_real = NULL; /* real owns it now */
         if (is_link && sp_path_is_within(t->dir_real, real)) {
-            rc = sp_error_set(err, SP_EINPUT, cpath,
-                              "symlink loop: leads back to %s (hint: --exclude '%s')", real, crel);
+            rc = unpackable(opts, r, crel, cpath, err, "symlink loop: leads back to %s", real);
             free(real);
             goto done;
         }
@@ -195,8 +220,12 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
         record(&r->files.v[r->files.n++], crel, cpath, &st);
         return 0;
     }
-    rc = sp_error_set(err, SP_EINPUT, cpath,
-                      "not a regular file or directory (hint: --exclude '%s')", crel);
+    rc = unpackable(opts, r, crel, cpath, err, "%s",
+                    S_ISFIFO(st.st_mode)   ? "a FIFO, not a regular file"
+                    : S_ISSOCK(st.st_mode) ? "a socket, not a regular file"
+                    : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                        ? "a device, not a regular file"
+                        : "not a regular file or directory");
 done:
     free(target_real);
     free(cpath);
@@ -271,6 +300,12 @@ static void read_dir(void *ctx, int worker, size_t i)
     close(fd);
 }
 
+static int cmp_skip(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    return strcmp(((const sp_tree_skip *)a)->rel, ((const sp_tree_skip *)b)->rel);
+}
+
 static int cmp_file(const void *a, const void *b, void *ctx)
 {
     (void)ctx;
@@ -340,6 +375,15 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
                 SP_VEC_PUSH(next, r->subdirs.v[k]);
             for (size_t k = 0; k < r->problems.n; k++)
                 SP_VEC_PUSH(problems, r->problems.v[k]);
+            for (size_t k = 0; k < r->skipped.n; k++) {
+                if (out->nskipped == out->skipped_cap) {
+                    out->skipped_cap = out->skipped_cap ? out->skipped_cap * 2 : 8;
+                    out->skipped =
+                        sp_xrealloc(out->skipped, out->skipped_cap * sizeof *out->skipped);
+                }
+                out->skipped[out->nskipped++] = r->skipped.v[k];
+            }
+            free(r->skipped.v);
             free(r->files.v);
             free(r->subdirs.v);
             free(r->problems.v);
@@ -369,6 +413,8 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
         }
         sp_sort(root->out->files, root->out->n, sizeof *root->out->files, cmp_file, NULL);
         sp_sort(root->out->dirs, root->out->ndirs, sizeof *root->out->dirs, cmp_file, NULL);
+        sp_sort(root->out->skipped, root->out->nskipped, sizeof *root->out->skipped, cmp_skip,
+                NULL);
     }
     for (size_t k = 0; k < problems.n; k++)
         free(problems.v[k].rel);

@@ -16,6 +16,9 @@ typedef struct sp_abi {
     int bundle_alias;    /* bundletool's AbiAlias value (targeting.proto) */
     int supported;       /* a current ABI sp-pack packs for; 0 for retired ones
                             (armeabi, mips, mips64) that only verify names */
+    /* The platform tags of its extension modules' names: Android's, then
+     * Debian's (glibc) builds', NULL-terminated. */
+    const char *triplets[4];
 } sp_abi;
 
 /* The supported ABI with this directory name, or NULL. */
@@ -24,6 +27,10 @@ const sp_abi *sp_abi_find(const char *name);
 const sp_abi *sp_abi_findn(const char *name, size_t n);
 /* Any ABI Android has known by this name, retired ones included, or NULL. */
 const sp_abi *sp_abi_known(const char *name);
+/* 1 when the platform tag (the triplet of an extension module's name, such
+ * as "aarch64-linux-android") is one of abi's. */
+int sp_abi_has_triplet(const sp_abi *abi, const char *triplet);
+
 /* The supported ABI whose ELF class and machine these are, or NULL. */
 const sp_abi *sp_abi_for_elf(int elf_class, int elf_machine);
 /* Human name for an e_machine value ("AArch64", "machine 21"); buf holds

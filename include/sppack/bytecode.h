@@ -19,8 +19,12 @@ int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err);
 /* The helper interpreter's magic number (4 bytes, as at the start of a .pyc). */
 const unsigned char *sp_pyc_magic(const sp_pyc *c);
 
+/* The helper interpreter's version, as 314 for 3.14. */
+int sp_pyc_version(const sp_pyc *c);
+
 /* The magic number a stdlib tree's importlib/_bootstrap_external.py
- * declares, as the 16-bit value; -1 when it cannot be found. */
+ * declares, as the 16-bit value; -1 when it does not state it as a
+ * literal (CPython 3.14 and later take it from the interpreter). */
 int sp_pyc_stdlib_magic(const char *stdlib_dir);
 
 /* Compiles source (shown as name in tracebacks) into out. Returns 0, or 1

@@ -37,6 +37,7 @@ typedef struct sp_pack_opts {
     int pyc;            /* compile every .py into an unchecked-hash NAME.pyc beside it */
     int pyc_only;       /* ... and leave the sources out */
     char *python;       /* the host CPython that compiles (same version as the trees) */
+    int python_version; /* the target CPython, 314 for 3.14; 0: read from the stdlib trees */
     int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
     char *tool_path;    /* this sp-pack binary, so that a rebuild never trusts
                            the last run's outputs; NULL: not known */
@@ -78,6 +79,12 @@ typedef struct sp_pack_overlaid {
     unsigned abis; /* bit i: has its own copy for abis[i] */
 } sp_pack_overlaid;
 
+/* An extension module left out: built for another interpreter or platform. */
+typedef struct sp_pack_left_out {
+    char *path; /* the input file */
+    char *why;  /* "for CPython 3.15" */
+} sp_pack_left_out;
+
 typedef struct sp_pack_output {
     char *path; /* relative to the output directory */
     int abi;    /* index into abis, -1 for the ABI-common files */
@@ -88,13 +95,15 @@ typedef struct sp_pack_output {
 
 typedef struct sp_pack_result {
     unsigned page_size;
+    int python_version;              /* the target CPython, 314 for 3.14; 0 when not known */
     const sp_abi *abis[SP_MAX_ABIS]; /* in name order */
     int nabis;
     SP_VEC(sp_pack_input_info) inputs;
     SP_VEC(sp_pack_module) modules;
     SP_VEC(sp_pack_library) libraries;
     SP_VEC(sp_pack_overlaid) overlaid;
-    SP_VEC(sp_pack_output) outputs; /* every file but the manifest itself */
+    SP_VEC(sp_pack_left_out) left_out; /* in input order */
+    SP_VEC(sp_pack_output) outputs;    /* every file but the manifest itself */
     /* The library checks (L and E of docs/checks.md) on every library in
      * jniLibs/: one report file, whose entries are output paths. */
     sp_report checks;

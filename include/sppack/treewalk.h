@@ -1,7 +1,9 @@
 /* The tree walker: lists the files under an input root, sorted by their
- * relative path, applying exclusions and the symlink policy (DESIGN §3):
- * a link is followed only when its target resolves inside the same root;
- * a link that dangles, loops or leaves the root is an error naming it. */
+ * relative path, applying exclusions and the symlink policy: a link is
+ * followed only when its target resolves inside the same root; a link that
+ * dangles, loops or leaves the root, and anything that is neither a file
+ * nor a directory, is an error naming it, or with leave_out an entry left
+ * out and listed: never a file of the build machine packed by accident. */
 #ifndef SPPACK_TREEWALK_H
 #define SPPACK_TREEWALK_H
 
@@ -17,9 +19,18 @@ typedef struct sp_tree_file {
     uint64_t mtime_ns, ctime_ns, ino; /* for telling a file changed without reading it */
 } sp_tree_file;
 
+/* An entry left out because it holds nothing to pack (see leave_out). */
+typedef struct sp_tree_skip {
+    char *rel;  /* relative to the root */
+    char *path; /* root-joined */
+    char *why;  /* "dangling symlink", "a FIFO", ... */
+} sp_tree_skip;
+
 typedef struct sp_tree {
     sp_tree_file *files;
     size_t n, cap;
+    sp_tree_skip *skipped; /* with leave_out: sorted by rel */
+    size_t nskipped, skipped_cap;
     /* Every directory walked, the root ("") first, with its own inode and
      * times (path NULL, size 0): what tells, later, that a listing may have
      * changed. Sorted by rel. */
@@ -34,6 +45,10 @@ typedef struct sp_walk_opts {
     const sp_strv *excludes;
     const char *const *skip_top; /* top-level directory names to skip, NULL-terminated */
     int keep_pycache;            /* 0: __pycache__/ directories are skipped */
+    /* 1: entries with nothing to pack (a symlink that dangles, loops or
+     * leaves the root; a FIFO, socket or device) are left out and listed in
+     * the tree's skipped instead of stopping the walk. */
+    int leave_out;
 } sp_walk_opts;
 
 void sp_tree_init(sp_tree *t);

@@ -1,6 +1,7 @@
 # sp-pack's bytecode helper: run by the host CPython given to `pack --python`.
 # Protocol on stdin/stdout, little-endian:
-#   helper -> pack: the interpreter's 4-byte MAGIC_NUMBER, once
+#   helper -> pack: the interpreter's 4-byte MAGIC_NUMBER and its version
+#                   (2 bytes: major, minor), once
 #   pack -> helper: u32 name length, u32 source length, name (UTF-8), source
 #   helper -> pack: u32 status (0 ok, 1 error), u32 length, then the .pyc bytes
 #                   or the error message
@@ -12,7 +13,7 @@ import struct
 import sys
 
 r, w = sys.stdin.buffer, sys.stdout.buffer
-w.write(importlib.util.MAGIC_NUMBER)
+w.write(importlib.util.MAGIC_NUMBER + bytes(sys.version_info[:2]))
 w.flush()
 while True:
     head = r.read(8)

@@ -99,19 +99,39 @@ class BadInputTest(common.TempDirTestCase):
         self.assert_refused(self.pack("--stdlib", self.trees["x86_64"], "--lib", libdir), 1,
                             os.path.join(libdir, "lib_bz2.so"), "lib-dynload/_bz2.", "collides")
 
-    def test_dangling_symlink(self):
-        link = os.path.join(self.trees["x86_64"], "gone.py")
-        os.symlink("nowhere.py", link)
-        self.assert_refused(self.pack("--stdlib", self.trees["x86_64"]), 1, link, "dangling",
-                            "--exclude")
-
-    def test_symlink_outside_the_tree(self):
-        link = os.path.join(self.trees["x86_64"], "sitecustomize.py")
-        os.symlink("/etc/hostname", link)
-        self.assert_refused(self.pack("--stdlib", self.trees["x86_64"]), 1, link, "outside",
-                            "--exclude 'sitecustomize.py'")
-        common.sp_pack(*self.pack("--stdlib", self.trees["x86_64"], "--exclude", "sitecustomize.py"),
-                       check=0)
+    def test_entries_with_nothing_to_pack(self):
+        """A dangling link, a link leaving the tree, a loop and a FIFO are
+        left out: one warning each, all in one run; --strict refuses them
+        all in one line, and writes nothing."""
+        t = self.trees["x86_64"]
+        gone = os.path.join(t, "gone.py")
+        os.symlink("nowhere.py", gone)
+        outside = os.path.join(t, "sitecustomize.py")
+        os.symlink("/etc/hostname", outside)
+        loop = os.path.join(t, "encodings", "loop")
+        os.symlink("loop", loop)
+        fifo = os.path.join(t, "a-fifo")
+        os.mkfifo(fifo)
+        args = self.pack("--stdlib", t)
+        line = self.assert_refused(args + ["--strict"], 1, "4 entries", gone, outside, loop, fifo,
+                                   "dangling", "outside", "loop", "FIFO")
+        self.assertIn("--strict", line)
+        p = common.sp_pack(*args, check=0)
+        warnings = [l for l in p.stderr.splitlines() if l.startswith("sp-pack: warning: ")]
+        for path, why in ((gone, "dangling symlink"), (outside, "outside the input tree"),
+                          (loop, "symlink loop"), (fifo, "a FIFO")):
+            mine = [w for w in warnings if w.startswith("sp-pack: warning: %s: left out: " % path)]
+            self.assertEqual(len(mine), 1, p.stderr)
+            self.assertIn(why, mine[0])
+        self.assertEqual(len(warnings), 4, p.stderr)
+        import zipfile
+        with zipfile.ZipFile(os.path.join(self.out, "assets/stdlib.zip")) as z:
+            for name in ("gone.py", "sitecustomize.py", "encodings/loop", "a-fifo"):
+                self.assertNotIn(name, z.namelist())
+        # Excluded, they are not even mentioned.
+        p = common.sp_pack(*args, "--exclude", "gone.py", "sitecustomize.py", "loop", "a-fifo",
+                           check=0)
+        self.assertNotIn("left out", p.stderr)
 
     def test_symlink_inside_the_tree_is_followed(self):
         os.symlink("os.py", os.path.join(self.trees["x86_64"], "alias.py"))

@@ -51,20 +51,51 @@ int main(void)
 
     /* Classification of names. */
     char *stem;
-    CHECK(sp_classify_so_name("_bz2.cpython-311-x86_64-linux-gnu.so", &stem) == SP_SO_TAGGED);
+    CHECK(sp_classify_so_name("_bz2.cpython-311-x86_64-linux-gnu.so", &stem, NULL) == SP_SO_TAGGED);
     CHECK_STR(stem, "_bz2");
     free(stem);
-    CHECK(sp_classify_so_name("foo.abi3.so", &stem) == SP_SO_TAGGED);
+    CHECK(sp_classify_so_name("foo.abi3.so", &stem, NULL) == SP_SO_TAGGED);
     CHECK_STR(stem, "foo");
     free(stem);
-    CHECK(sp_classify_so_name("foo.so", &stem) == SP_SO_PLAIN);
+    CHECK(sp_classify_so_name("foo.so", &stem, NULL) == SP_SO_PLAIN);
     CHECK_STR(stem, "foo");
     free(stem);
-    CHECK(sp_classify_so_name("libbar.so.1", &stem) == SP_SO_OTHER && !stem);
-    CHECK(sp_classify_so_name("libx-1a2b.so.1.2", &stem) == SP_SO_OTHER);
-    CHECK(sp_classify_so_name("foo.py", &stem) == SP_SO_NONE);
-    CHECK(sp_classify_so_name("foo.so.txt", &stem) == SP_SO_NONE);
-    CHECK(sp_classify_so_name("x.cpython-311.so.bak", &stem) == SP_SO_NONE);
+    CHECK(sp_classify_so_name("libbar.so.1", &stem, NULL) == SP_SO_OTHER && !stem);
+    CHECK(sp_classify_so_name("libx-1a2b.so.1.2", &stem, NULL) == SP_SO_OTHER);
+    CHECK(sp_classify_so_name("foo.py", &stem, NULL) == SP_SO_NONE);
+    CHECK(sp_classify_so_name("foo.so.txt", &stem, NULL) == SP_SO_NONE);
+    CHECK(sp_classify_so_name("x.cpython-311.so.bak", &stem, NULL) == SP_SO_NONE);
+
+    /* What the tags say, and what each interpreter loads. */
+    sp_so_tag tag;
+    char why[64];
+    const sp_abi *x86_64 = sp_abi_find("x86_64"), *arm64 = sp_abi_find("arm64-v8a");
+    CHECK(sp_classify_so_name("m.cpython-314-aarch64-linux-android.so", &stem, &tag) ==
+          SP_SO_TAGGED);
+    free(stem);
+    CHECK(tag.cpython == 314 && !tag.stable && !strcmp(tag.triplet, "aarch64-linux-android"));
+    CHECK(sp_so_tag_mismatch(&tag, 314, arm64, why, sizeof why) == NULL);
+    CHECK(sp_so_tag_mismatch(&tag, 315, arm64, why, sizeof why) &&
+          !strcmp(why, "for CPython 3.14"));
+    CHECK(sp_so_tag_mismatch(&tag, 314, x86_64, why, sizeof why) &&
+          !strcmp(why, "for aarch64-linux-android"));
+    CHECK(sp_classify_so_name("_rust.abi3-x86_64-linux-gnu.so", &stem, &tag) == SP_SO_TAGGED);
+    CHECK_STR(stem, "_rust");
+    free(stem);
+    CHECK(tag.stable == 1 && tag.cpython == 0 && !strcmp(tag.triplet, "x86_64-linux-gnu"));
+    CHECK(sp_so_tag_mismatch(&tag, 311, x86_64, why, sizeof why) == NULL);
+    CHECK(sp_classify_so_name("m.cpython-314t-x86_64-linux-gnu.so", &stem, &tag) == SP_SO_TAGGED);
+    free(stem);
+    CHECK(tag.free_threaded && sp_so_tag_mismatch(&tag, 314, x86_64, why, sizeof why));
+    CHECK(sp_classify_so_name("m.abi3t.so", &stem, &tag) == SP_SO_TAGGED && tag.stable == 2);
+    free(stem);
+    CHECK(sp_classify_so_name("m.cpython-311.so", &stem, &tag) == SP_SO_TAGGED &&
+          tag.cpython == 311 && !tag.triplet[0]);
+    free(stem);
+    CHECK(sp_so_tag_mismatch(&tag, 0, x86_64, why, sizeof why) == NULL); /* version unknown */
+    CHECK(sp_classify_so_name("m.cpython-.so", &stem, &tag) == SP_SO_OTHER);
+    CHECK(sp_classify_so_name("m.cpython-311-Bad.so", &stem, &tag) == SP_SO_OTHER);
+    CHECK(sp_classify_so_name("m.abi4.so", &stem, &tag) == SP_SO_OTHER);
 
     char *module, *from, *marker;
     sp_module_names("numpy/core/_simd.cpython-311.so", "_simd", &module, &from, &marker);

@@ -54,7 +54,7 @@ static void make_tree(void)
  * seconds from now. */
 static int save(double offset_s)
 {
-    sp_walk_opts opts = {NULL, NULL, 0};
+    sp_walk_opts opts = {NULL, NULL, 0, 0};
     sp_tree t;
     sp_error err;
     if (sp_tree_walk(root, &opts, &t, &err) != 0)

@@ -161,7 +161,7 @@ int main(void)
     sp_strv ex;
     sp_strv_init(&ex);
     sp_strv_push(&ex, "tests");
-    sp_walk_opts o = {&ex, skip, 0};
+    sp_walk_opts o = {&ex, skip, 0, 0};
     sp_tree t;
     sp_tree_init(&t);
     sp_error err;
@@ -217,6 +217,46 @@ int main(void)
     CHECK(sp_tree_walk(root, &o, &t, &err) != 0 && strstr(err.msg, "symlink loop"));
     sp_tree_release(&t);
 
+    /* With leave_out, all of them at once are left out and listed, in path
+     * order, and the walk goes on: a dangling link, a link leaving the root,
+     * a loop, a FIFO. */
+    link_to(root, "zdangling.py", "nowhere.py");
+    link_to(root, "outside.py", "/etc/hostname");
+    char *fifo = sp_path_join(root, "a/pipe");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    sp_walk_opts lo = {&ex, skip, 0, 1};
+    ex.n--; /* sitecustomize.py is not excluded any more */
+    CHECK(sp_tree_walk(root, &lo, &t, &err) == 0);
+    CHECK(t.nskipped == 5);
+    if (t.nskipped == 5) {
+        CHECK_STR(t.skipped[0].rel, "a/pipe");
+        CHECK_STR(t.skipped[0].why, "a FIFO, not a regular file");
+        CHECK_STR(t.skipped[1].rel, "outside.py");
+        CHECK(strstr(t.skipped[1].why, "outside the input tree") != NULL);
+        CHECK_STR(t.skipped[2].rel, "self.py");
+        CHECK_STR(t.skipped[3].rel, "sitecustomize.py");
+        CHECK_STR(t.skipped[4].rel, "zdangling.py");
+        CHECK_STR(t.skipped[4].why, "dangling symlink");
+    }
+    int listed = 0;
+    for (size_t i = 0; i < t.n; i++)
+        listed |= !strcmp(t.files[i].rel, "os.py");
+    CHECK(listed);
+    sp_tree_release(&t);
+    CHECK(sp_tree_walk(root, &o, &t, &err) != 0); /* without leave_out: still errors */
+    sp_tree_release(&t);
+    unlink(fifo);
+    free(fifo);
+    char *o1 = sp_path_join(root, "outside.py"), *o2 = sp_path_join(root, "zdangling.py"),
+         *o3 = sp_path_join(root, "self.py");
+    unlink(o1);
+    unlink(o2);
+    unlink(o3);
+    free(o1);
+    free(o2);
+    free(o3);
+    sp_strv_push(&ex, "sitecustomize.py");
+
     /* Missing root and a file as root. */
     CHECK(sp_tree_walk("/nonexistent/sp-pack", &o, &t, &err) != 0 && err.status == SP_EINPUT);
     char *f = sp_path_join(root, "os.py");
@@ -233,7 +273,7 @@ int main(void)
     touch(globs, "numpy/core/tests/t.py");
     touch(globs, "numpy/core/x.py");
     touch(globs, "a/b/c.pyi");
-    sp_walk_opts go = {&g, NULL, 0};
+    sp_walk_opts go = {&g, NULL, 0, 0};
     CHECK(sp_tree_walk(globs, &go, &t, &err) == 0);
     CHECK(t.n == 1 && !strcmp(t.files[0].rel, "numpy/core/x.py"));
     sp_tree_release(&t);
