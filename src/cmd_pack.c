@@ -28,6 +28,8 @@ const char cmd_pack_usage[] =
     "  assets/sitepackages.zip    stored, ABI-common (with --site-packages)\n"
     "  assets/extract.zip         top-level names matched by --extract\n"
     "  assets/<zip>-<abi>.zip     per-ABI overlays for files that differ between ABIs\n"
+    "  assets/python/             boot set: encodings' first modules and the finder, read\n"
+    "                             straight from the APK while Python initialises\n"
     "  sp-pack.json               manifest: inputs, outputs with sizes and xxh3, modules\n\n"
     "Options:\n"
     "  --out DIR               output directory (created; previous outputs replaced\n"
@@ -456,15 +458,25 @@ static void print_report(const cJSON *m, const char *out, int up_to_date, int ve
         printf("  jniLibs/%-12s %4d modules %3d libraries %12s\n", a->valuestring, nmod, nlib,
                sp_human_size(bytes, sz));
     }
+    int boot_files = 0;
+    double boot_bytes = 0;
     cJSON_ArrayForEach(o, outputs)
     {
         const char *path = cJSON_GetObjectItemCaseSensitive(o, "path")->valuestring;
+        if (!strncmp(path, "assets/python/", 14)) {
+            boot_files++;
+            boot_bytes += cJSON_GetObjectItemCaseSensitive(o, "size")->valuedouble;
+            continue;
+        }
         if (strncmp(path, "assets/", 7) != 0)
             continue;
         printf("  %-36s %6d entries %10s\n", path,
                cJSON_GetObjectItemCaseSensitive(o, "entries")->valueint,
                sp_human_size(cJSON_GetObjectItemCaseSensitive(o, "size")->valuedouble, sz));
     }
+    if (boot_files)
+        printf("  %-36s %6d files   %10s (boot set)\n", "assets/python/", boot_files,
+               sp_human_size(boot_bytes, sz));
     if (cJSON_GetArraySize(overlaid) > 0) {
         printf("files that differ between ABIs (in per-ABI overlays):\n");
         cJSON_ArrayForEach(o, overlaid)

@@ -1078,7 +1078,8 @@ struct output {
     const char *abi;     /* NULL for the common zips */
     char recipe[17];
     struct zip_out *zip; /* a zip to write, or */
-    const char *source;  /* a library to copy */
+    const char *source;  /* a library to copy, or */
+    const unsigned char *data; /* bytes to write (a boot set file) */
     char *stage;         /* staged path when written; NULL when kept */
     uint64_t size;
     char xxh3[17];
@@ -1186,6 +1187,11 @@ static void *run_writes(void *arg)
             o->failed = write_zip(o, &o->err) != 0;
             continue;
         }
+        if (o->data) {
+            sp_error_init(&o->err);
+            o->failed = sp_write_file(o->stage, o->data, o->size, &o->err) != 0;
+            continue;
+        }
         wait_created(j);
         if (!o->failed && !j->create_failed)
             o->failed = sp_copy_file_into(o->source, o->stage, &o->err) != 0;
@@ -1197,7 +1203,7 @@ static void create_copies(struct write_job *j)
 {
     for (size_t k = 0; k < j->n && !j->create_failed; k++) {
         struct output *o = &j->v[j->order[k]];
-        if (o->zip)
+        if (o->zip || o->data)
             continue;
         sp_error_init(&o->err);
         o->failed = sp_create_file(o->stage, &o->err) != 0;
@@ -1333,6 +1339,29 @@ static int plan_outputs(sp_outdir *od, struct plan *p, struct layout *lay,
             zip_recipe(zo, recipe);
             rc = plan_output(od, p, outs, rel, slot ? abi_name(p, slot - 1) : NULL, recipe, zo,
                              NULL, 0, err);
+        }
+    }
+    /* The boot set: the files stock zipimport reads straight from the APK
+     * while Python initialises (docs/runtime.md), copied from the common
+     * stdlib.zip, in name order. */
+    static const char *const boot_set[] = {
+        SP_BOOTSTRAP_NAME,        "encodings/__init__.py", "encodings/__init__.pyc",
+        "encodings/aliases.py",   "encodings/aliases.pyc", "encodings/utf_8.py",
+        "encodings/utf_8.pyc",    NULL};
+    const struct zip_out *std = &lay->out[ZIP_STDLIB][0];
+    for (size_t b = 0; boot_set[b] && rc == 0; b++) {
+        for (size_t i = 0; i < std->entries.n; i++) {
+            const struct zentry *e = &std->entries.v[i];
+            if (strcmp(e->name, boot_set[b]) != 0)
+                continue;
+            char hex[17];
+            sp_u64_hex(e->hash, hex);
+            size_t before = outs->n;
+            rc = plan_output(od, p, outs, sp_xasprintf("assets/python/%s", e->name), NULL, hex,
+                             NULL, NULL, e->size, err);
+            if (rc == 0 && outs->n > before && outs->v[before].stage)
+                outs->v[before].data = e->data;
+            break;
         }
     }
     return rc;
