@@ -153,8 +153,7 @@ class _Zip:
         self.path = path
         self.fd = fd
         self.base = base
-        # name -> (method, compressed size, size, local header offset,
-        #          name length, CRC-32)
+        # name -> (method, compressed size, size, local header offset, CRC-32)
         self.entries = {}
         self._dirs = None
         self._children = None
@@ -186,7 +185,7 @@ class _Zip:
                 # zipimport decodes names without the UTF-8 flag as cp437.
                 name = raw.decode("utf-8" if flags & 0x800 else "latin-1", "surrogateescape")
             entries[name] = (_u16(cd, o + 10), _u32(cd, o + 20), _u32(cd, o + 24),
-                             shift + _u32(cd, o + 42), nlen, _u32(cd, o + 16))
+                             shift + _u32(cd, o + 42), _u32(cd, o + 16))
             o += 46 + nlen + _u16(cd, o + 30) + _u16(cd, o + 32)
 
     def data_offset(self, name):
@@ -199,18 +198,17 @@ class _Zip:
     def read(self, name):
         """The bytes of the entry name; OSError when there is none."""
         try:
-            method, csize, usize, lho, nlen = self.entries[name][:5]
+            method, csize, usize, lho = self.entries[name][:4]
         except KeyError:
             raise FileNotFoundError(2, "no such entry", self.path + "/" + name) from None
         if name.endswith("/"):
             raise IsADirectoryError(21, "is a directory", self.path + "/" + name)
-        # One read for the local header and the data, when the local
-        # header has no extra field (the usual case); a second otherwise.
-        b = _pread(self.fd, 30 + nlen + csize, lho)
-        if b[:4] != b"PK\x03\x04":
+        # The local header, then the data into a buffer of its own (one
+        # read of both would copy the data once more to cut the header off).
+        h = _pread(self.fd, 30, lho)
+        if h[:4] != b"PK\x03\x04":
             raise OSError("bad local header for %s in %s" % (name, self.path))
-        start = 30 + _u16(b, 26) + _u16(b, 28)
-        data = b[start:] if start == 30 + nlen else _pread(self.fd, csize, lho + start)
+        data = _pread(self.fd, csize, lho + 30 + _u16(h, 26) + _u16(h, 28))
         if method == 0:
             return data
         if method != 8:
@@ -862,7 +860,7 @@ def extract(root, zips):
         # Names, sizes and CRC-32s from the zip's directory: its content,
         # known without reading it.
         for name in sorted(zip.entries):
-            usize, crc = zip.entries[name][2], zip.entries[name][5]
+            usize, crc = zip.entries[name][2], zip.entries[name][4]
             h = _fnv(h, name.encode("utf-8", "surrogateescape") + b"\0"
                      + usize.to_bytes(4, "little") + crc.to_bytes(4, "little"))
     key = "%016x" % h
