@@ -107,6 +107,8 @@ struct plan {
     VEC(sp_buf) pycs;    /* compiled bytecode, referenced by pure entries */
     size_t pyc_failed;
     char *pyc_first_failure;
+    const unsigned char *boot_pyc; /* _sp_bootstrap.pyc, with --pyc */
+    size_t boot_pyc_len;
     int jobs;               /* threads for walking, reading and writing */
     const char *state_base; /* where the state files go (see state_base()), or NULL */
     const cJSON *prev;   /* the previous run's state, or NULL */
@@ -596,7 +598,8 @@ static int unite_pure(struct plan *p, struct layout *lay, sp_error *err)
             if (p->pure.v[k].hash != p->pure.v[i].hash)
                 same = 0;
         struct pure *e = &p->pure.v[i];
-        if (e->zip == ZIP_STDLIB && strcmp(e->name, SP_BOOTSTRAP_NAME) == 0)
+        if (e->zip == ZIP_STDLIB && (strcmp(e->name, SP_BOOTSTRAP_NAME) == 0 ||
+                                     strcmp(e->name, SP_BOOTSTRAP_NAME "c") == 0))
             return sp_error_set(err, SP_EINPUT, e->source,
                                 "collides with sp-pack's own %s (hint: --exclude it)",
                                 SP_BOOTSTRAP_NAME);
@@ -1324,6 +1327,11 @@ static int plan_outputs(sp_outdir *od, struct plan *p, struct layout *lay,
     struct zentry boot = {SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len,
                           XXH3_64bits(sp_bootstrap_py, sp_bootstrap_py_len)};
     VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot);
+    if (p->boot_pyc) {
+        struct zentry boot_pyc = {SP_BOOTSTRAP_NAME "c", p->boot_pyc, p->boot_pyc_len,
+                                  XXH3_64bits(p->boot_pyc, p->boot_pyc_len)};
+        VEC_PUSH(lay->out[ZIP_STDLIB][0].entries, boot_pyc);
+    }
     for (int z = 0; z < ZIP_KINDS && rc == 0; z++) {
         for (int slot = 0; slot <= p->nabis && rc == 0; slot++) {
             struct zip_out *zo = &lay->out[z][slot];
@@ -1341,28 +1349,33 @@ static int plan_outputs(sp_outdir *od, struct plan *p, struct layout *lay,
                              NULL, 0, err);
         }
     }
-    /* The boot set: the files stock zipimport reads straight from the APK
-     * while Python initialises (docs/runtime.md), copied from the common
-     * stdlib.zip, in name order. */
-    static const char *const boot_set[] = {
-        SP_BOOTSTRAP_NAME,        "encodings/__init__.py", "encodings/__init__.pyc",
-        "encodings/aliases.py",   "encodings/aliases.pyc", "encodings/utf_8.py",
-        "encodings/utf_8.pyc",    NULL};
+    /* The boot set: the modules stock zipimport reads straight from the APK
+     * while CPython initialises (docs/runtime.md), copied from the common
+     * stdlib.zip, each as the .pyc when there is one, else the .py; in name
+     * order. */
+    static const char *const boot_set[] = {"_sp_bootstrap", "encodings/__init__",
+                                           "encodings/aliases", "encodings/utf_8", NULL};
     const struct zip_out *std = &lay->out[ZIP_STDLIB][0];
     for (size_t b = 0; boot_set[b] && rc == 0; b++) {
+        const struct zentry *py = NULL, *pyc = NULL;
+        size_t n = strlen(boot_set[b]);
         for (size_t i = 0; i < std->entries.n; i++) {
             const struct zentry *e = &std->entries.v[i];
-            if (strcmp(e->name, boot_set[b]) != 0)
-                continue;
-            char hex[17];
-            sp_u64_hex(e->hash, hex);
-            size_t before = outs->n;
-            rc = plan_output(od, p, outs, sp_xasprintf("assets/python/%s", e->name), NULL, hex,
-                             NULL, NULL, e->size, err);
-            if (rc == 0 && outs->n > before && outs->v[before].stage)
-                outs->v[before].data = e->data;
-            break;
+            if (!strncmp(e->name, boot_set[b], n) && !strcmp(e->name + n, ".py"))
+                py = e;
+            else if (!strncmp(e->name, boot_set[b], n) && !strcmp(e->name + n, ".pyc"))
+                pyc = e;
         }
+        const struct zentry *e = pyc ? pyc : py;
+        if (!e)
+            continue;
+        char hex[17];
+        sp_u64_hex(e->hash, hex);
+        size_t before = outs->n;
+        rc = plan_output(od, p, outs, sp_xasprintf("assets/python/%s", e->name), NULL, hex, NULL,
+                         NULL, e->size, err);
+        if (rc == 0 && outs->n > before && outs->v[before].stage)
+            outs->v[before].data = e->data;
     }
     return rc;
 }
@@ -1709,6 +1722,23 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     for (size_t i = 0; i < opts->ninputs && rc == 0; i++)
         if (opts->inputs[i].kind == SP_INPUT_LIB)
             rc = read_lib_input(&p, i, &trees[i], is_dir[i], err);
+    if (rc == 0 && p.pyc) {
+        /* The finder too: CPython reads it at every start. It stays as
+         * source beside its bytecode (verify's P005 looks for the .py). */
+        sp_buf b;
+        sp_buf_init(&b);
+        int c = sp_pyc_compile(p.pyc, SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len,
+                               &b, err);
+        if (c == 0) {
+            VEC_PUSH(p.pycs, b);
+            p.boot_pyc = (const unsigned char *)p.pycs.v[p.pycs.n - 1].data;
+            p.boot_pyc_len = p.pycs.v[p.pycs.n - 1].len;
+        } else {
+            sp_buf_release(&b);
+            rc = c < 0 ? -1 : sp_error_set(err, SP_EIO, SP_BOOTSTRAP_NAME,
+                                           "does not compile with --python");
+        }
+    }
     if (p.pyc) {
         sp_pyc_counts(p.pyc, &res->pyc_compiled, &res->pyc_cached);
         sp_pyc_stop(p.pyc);

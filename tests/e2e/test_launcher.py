@@ -214,7 +214,7 @@ class LauncherTest(common.TempDirTestCase):
         self.assertEqual(files["numpy.__config__"],
                          base + "/assets/sitepackages-x86_64.zip/numpy/__config__.pyc")
         self.assertEqual(files["encodings"], base + "/assets/python/encodings/__init__.pyc")
-        self.assertEqual(files["_sp_bootstrap"], base + "/assets/python/_sp_bootstrap.py")
+        self.assertEqual(files["_sp_bootstrap"], base + "/assets/python/_sp_bootstrap.pyc")
         self.assertEqual(files["_decimal"], natives + "/lib_decimal.so")
         self.assertEqual(files["numpy.core._multiarray_umath"],
                          natives + "/libnumpy-core-_multiarray_umath.so")
