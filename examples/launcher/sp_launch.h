@@ -32,11 +32,13 @@ enum {
     SP_LAUNCH_EIO = 3     /* an APK cannot be read, or the interpreter failed */
 };
 
-/* Initialises CPython (isolated configuration, sys.path inside the base
- * APK, no site, no bytecode written) and installs the sp-pack finder, so
- * that every later import reads the APKs in place. On failure, returns one
- * of the codes above with a one-line message in err (no "sp-launch:"
- * prefix) and leaves no interpreter running. */
+/* Checks that the base APK holds the boot set, stored; initialises CPython
+ * (isolated configuration, UTF-8 mode, sys.path inside the base APK, no
+ * site, no bytecode written) and installs the sp-pack finder, so that every
+ * later import reads the APKs in place. Call it once per process. On
+ * failure, returns one of the codes above with a one-line message in err
+ * (no "sp-launch:" prefix); when the finder cannot be installed the
+ * interpreter is finalized again. */
 int sp_launch_init(const sp_launch_config *cfg, char *err, size_t errlen);
 
 #endif
