@@ -57,7 +57,8 @@ class InPlaceTest(common.TempDirTestCase):
 
     def run_py(self, apk, code, check=0):
         text = PRELUDE % {"runtime": RUNTIME, "apk": apk} + code
-        p = common.run([PYTHON, "-I", "-S", "-c", text], cwd=self.tmp)
+        # -B: the finder is imported from the source tree, which must stay clean.
+        p = common.run([PYTHON, "-I", "-S", "-B", "-c", text], cwd=self.tmp)
         self.assertEqual(p.returncode, check, p.stderr)
         return p
 
