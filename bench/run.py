@@ -16,6 +16,9 @@ and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
   imports from stdlib.zip    vs  the same imports from the on-disk
   built with --pyc-only          stdlib with a warm __pycache__      target <= 1.3
   (and, for reference, from a source-only stdlib.zip)
+  imports read in place from vs  the same imports from copies of
+  the APK (pack --apk,           the zips on disk (what an app that
+  --pyc-only), numpy too         copies them at first launch gets)   target <= 1.1
 
 A benchmark, not a test: it prints numbers and never fails on them. Page
 caches are warm (each command runs once before timing).
@@ -173,6 +176,30 @@ def main():
         compare(o.runs, boots["pyc"], on_disk))
     row("imports, source-only stdlib.zip", "(reference)", "zip, sources", "on disk, warm __pycache__",
         compare(o.runs, boots["source"], on_disk))
+    # The same imports and numpy, read in place from an APK (the boot set
+    # assets/python/ by zipimport, then the stored zips through the finder's
+    # path hook), against copies of the same zips on disk. The same
+    # interpreter and finder either way; only sys.path differs.
+    iout, iapk = os.path.join(work, "inplace"), os.path.join(work, "inplace.apk")
+    subprocess.run([o.sp_pack, "pack", "--out", iout, "--apk", iapk, "-q", "--exclude",
+                    "sitecustomize.py", "--stdlib",
+                    "x86_64=%s/x86_64/root/usr/lib/python3.11" % CACHE, "--site-packages",
+                    "x86_64=%s/x86_64/root/usr/lib/python3/dist-packages" % CACHE,
+                    "--pyc-only", "--python", python], check=True, env=env_noop)
+    copied, empty = os.path.join(work, "copied"), os.path.join(work, "empty-home")
+    os.makedirs(copied)
+    os.makedirs(empty)
+    for z in ("stdlib.zip", "sitepackages.zip"):
+        shutil.copyfile(os.path.join(iout, "assets", z), os.path.join(copied, z))
+    code = ("import _sp_bootstrap; _sp_bootstrap.install(native_dir=%r, abi='x86_64', apks=[%r]); "
+            "import %s, numpy" % (os.path.join(iout, "jniLibs/x86_64"), iapk, imports))
+    in_place = dict(os.environ, PYTHONHOME=empty, PYTHONPATH=":".join(
+        "%s/assets/%s" % (iapk, e) for e in ("python", "stdlib.zip", "sitepackages.zip")))
+    from_copies = dict(os.environ, PYTHONHOME=empty, PYTHONPATH=":".join(
+        os.path.join(copied, z) for z in ("stdlib.zip", "sitepackages.zip")))
+    row("imports + numpy, in place from the APK", "<= 1.1", "APK, in place", "copied zips",
+        compare(o.runs, ([python, "-S", "-c", code], None, in_place),
+                ([python, "-S", "-c", code], None, from_copies)))
     with open(o.out, "w") as f:
         f.write("# bench/run.py results\n\n")
         f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians. "

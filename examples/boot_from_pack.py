@@ -7,7 +7,11 @@ It copies OUT_DIR/assets/stdlib.zip to HOME/lib/python311.zip (where
 sys.path expects it under PYTHONHOME), starts the interpreter with -S,
 installs the finder with native_dir=OUT_DIR/jniLibs/ABI and imports
 numpy and a few native stdlib modules. The ABI must be one this machine
-runs (x86_64 here; arm64-v8a under qemu-aarch64-static)."""
+runs (x86_64 here; arm64-v8a under qemu-aarch64-static).
+
+This is the copying way. An app reads the same zips in place from its
+APK, with nothing copied: examples/launcher/ (sp-launch on a host) shows
+that, docs/runtime.md explains it."""
 
 import os
 import shutil

@@ -9,6 +9,9 @@ pkgs=(
     # tests: fixtures, real inputs, oracles
     clang lld g++ python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
     python3-jsonschema
+    # the embedding example sp-launch (libpython3.11, python-3.11-embed.pc) and
+    # the proof that it writes nothing and opens no Python file from disk
+    python3.11-dev strace
     # Android's tools, the oracles for APKs
     zipalign apksigner aapt android-framework-res android-libziparchive-dev android-libbase-dev
     default-jre-headless protobuf-compiler

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -28,6 +30,35 @@ struct sp_pyc {
     char *cache_dir; /* NULL: no cache */
     size_t compiled, cached;
 };
+
+/* A CPython starts and answers in well under this; something else given
+ * as --python may never answer. */
+#define HELLO_TIMEOUT_MS 10000
+
+/* The helper's first 6 bytes, within HELLO_TIMEOUT_MS. */
+static int read_hello(int fd, unsigned char hello[6])
+{
+    size_t got = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (got < 6) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = waited < HELLO_TIMEOUT_MS ? poll(&p, 1, (int)(HELLO_TIMEOUT_MS - waited)) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        ssize_t n = read(fd, hello + got, 6 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
 
 int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
 {
@@ -61,12 +92,15 @@ int sp_pyc_start(sp_pyc **out, const char *python, sp_error *err)
     c->pid = pid;
     c->to = in_pipe[1];
     c->from = out_pipe[0];
-    unsigned char version[2];
-    if (sp_read_all(c->from, c->magic, 4) != 0 || sp_read_all(c->from, version, 2) != 0) {
+    unsigned char hello[6]; /* magic number, major, minor */
+    if (read_hello(c->from, hello) != 0) {
+        kill(c->pid, SIGKILL); /* it may never read its input */
         sp_pyc_stop(c);
         return sp_error_set(err, SP_EUSAGE, python,
                             "--python: cannot run it as a CPython interpreter");
     }
+    memcpy(c->magic, hello, 4);
+    unsigned char *version = hello + 4;
     c->version = version[0] * 100 + version[1];
     const char *dir = getenv("SP_PACK_PYC_CACHE");
     char *base = dir && *dir ? sp_xstrdup(dir) : sp_cache_dir("pyc");

@@ -21,6 +21,8 @@ static const char pack_about[] =
     "  assets/sitepackages.zip    stored, ABI-common (with --site-packages)\n"
     "  assets/extract.zip         top-level names matched by --extract\n"
     "  assets/<zip>-<abi>.zip     per-ABI overlays for files that differ between ABIs\n"
+    "  assets/python/             the boot set: encodings' first modules and the finder,\n"
+    "                             read straight from the APK while Python starts\n"
     "  sp-pack.json               manifest: inputs, outputs with sizes and xxh3, modules\n";
 
 static const sp_cli_option pack_options[] = {
@@ -185,10 +187,20 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
     }
     for (size_t i = 0; i < r->outputs.n; i++) {
         const sp_pack_output *o = &r->outputs.v[i];
-        if (!strncmp(o->path, "assets/", 7))
+        if (!strncmp(o->path, "assets/", 7) && o->entries >= 0)
             printf("  %-36s %6ld entries %10s\n", o->path, o->entries,
                    sp_cli_size((double)o->size, sz));
     }
+    size_t boot = 0;
+    double boot_bytes = 0;
+    for (size_t i = 0; i < r->outputs.n; i++)
+        if (!strncmp(r->outputs.v[i].path, "assets/python/", 14)) {
+            boot++;
+            boot_bytes += (double)r->outputs.v[i].size;
+        }
+    if (boot)
+        printf("  %-36s %6zu files   %10s (boot set)\n", "assets/python/", boot,
+               sp_cli_size(boot_bytes, sz));
     if (r->overlaid.n) {
         printf("files that differ between ABIs (in per-ABI overlays):\n");
         for (size_t i = 0; i < r->overlaid.n; i++) {

@@ -127,6 +127,9 @@ static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, 
             size_t n = strlen(name);
             if (n > 4 && !strcmp(name + n - 4, ".zip"))
                 sp_strv_push(&p->zips, name);
+            else if (!strncmp(name, "assets/python/", 14) &&
+                     !sp_strv_contains(&p->zips, "assets/python/**"))
+                sp_strv_push(&p->zips, "assets/python/**"); /* the boot set */
         }
     }
     if (rc == 0 && p->n == 0)
@@ -191,8 +194,10 @@ static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan
     return rc;
 }
 
-/* The edited BundleConfig.pb: what it held plus the Python zips as
- * uncompressed globs (bundletool would deflate assets otherwise). */
+/* The edited BundleConfig.pb: what it held plus the Python zips and the
+ * boot set as uncompressed globs (bundletool would deflate assets
+ * otherwise, and CPython reads them in place, the boot set before zlib can
+ * load). */
 static int bundle_config(const sp_zip *z, const sp_zip_entry *old, const struct plan *p,
                          sp_buf *out, sp_error *err)
 {

@@ -12,6 +12,7 @@
 
 #include "pack_internal.h"
 #include "sppack/alloc.h"
+#include "sppack/bootstrap.h"
 #include "sppack/bytecode.h"
 #include "sppack/classify.h"
 #include "sppack/elfinspect.h"
@@ -741,6 +742,23 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
         rc = left_out_entries(o, in, res, err);
     if (rc == 0 && o->pyc)
         rc = start_bytecode(&c, err);
+    if (rc == 0 && c.pyc) { /* the finder too: CPython reads it at every start */
+        sp_buf b;
+        sp_buf_init(&b);
+        int compiled = sp_pyc_compile(c.pyc, SP_BOOTSTRAP_NAME, sp_bootstrap_py,
+                                      sp_bootstrap_py_len, &b, err);
+        if (compiled == 0) {
+            SP_VEC_PUSH(in->pycs, b);
+            set->boot_pyc = (const unsigned char *)in->pycs.v[in->pycs.n - 1].data;
+            set->boot_pyc_len = in->pycs.v[in->pycs.n - 1].len;
+        } else {
+            sp_buf_release(&b);
+            rc = compiled < 0 ? -1
+                              : sp_error_set(err, SP_EUSAGE, o->python,
+                                             "cannot compile sp-pack's " SP_BOOTSTRAP_NAME
+                                             " (hint: --python must be CPython 3)");
+        }
+    }
     /* Trees first (they fix the ABIs), --lib inputs after. */
     for (size_t i = 0; i < o->ninputs && rc == 0; i++) {
         if (o->inputs[i].kind == SP_INPUT_LIB)

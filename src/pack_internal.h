@@ -75,6 +75,8 @@ struct pack_set {
     struct input_stats *stats; /* one per input */
     size_t ninputs;
     int has_site;
+    const unsigned char *boot_pyc; /* _sp_bootstrap.pyc, with --pyc */
+    size_t boot_pyc_len;
 };
 
 /* Everything read from the inputs; the set's pointers point into it. */
@@ -114,6 +116,7 @@ struct plan_output {
     char recipe[17]; /* a hash of everything its bytes come from */
     int is_zip;
     SP_VEC(struct zentry) entries; /* a zip's, sorted */
+    const unsigned char *data;     /* a file written as it is (the boot set), or NULL */
     uint64_t content;              /* a zip's payload bytes: what writing it costs */
     const char *source;            /* a library: the file copied */
     uint64_t size;                 /* a library's size */

@@ -10,6 +10,7 @@
 
 #include "pack_internal.h"
 #include "sppack/alloc.h"
+#include "sppack/bootstrap.h"
 #include "sppack/hash.h"
 #include "sppack/path.h"
 
@@ -259,7 +260,8 @@ static int unite_pure(struct pack_set *set, struct layout *lay, sp_pack_result *
         for (size_t k = i + 1; k < j; k++)
             same &= set->pure.v[k].hash == set->pure.v[i].hash;
         const struct pure *e = &set->pure.v[i];
-        if (e->zip == ZIP_STDLIB && strcmp(e->name, BOOTSTRAP_NAME) == 0)
+        if (e->zip == ZIP_STDLIB &&
+            (!strcmp(e->name, BOOTSTRAP_NAME) || !strcmp(e->name, BOOTSTRAP_NAME "c")))
             return sp_error_set(err, SP_EINPUT, e->source,
                                 "collides with sp-pack's own %s (hint: --exclude it)",
                                 BOOTSTRAP_NAME);
@@ -374,6 +376,11 @@ static void list_outputs(const struct pack_set *set, const struct plan_params *p
     struct zentry boot = {BOOTSTRAP_NAME, params->bootstrap, params->bootstrap_len,
                           XXH3_64bits(params->bootstrap, params->bootstrap_len)};
     SP_VEC_PUSH(lay->out[ZIP_STDLIB][0], boot);
+    if (set->boot_pyc) { /* CPython reads the finder at every start: compiled too */
+        struct zentry pyc = {BOOTSTRAP_NAME "c", set->boot_pyc, set->boot_pyc_len,
+                             XXH3_64bits(set->boot_pyc, set->boot_pyc_len)};
+        SP_VEC_PUSH(lay->out[ZIP_STDLIB][0], pyc);
+    }
     for (int z = 0; z < ZIP_KINDS; z++) {
         for (int slot = 0; slot <= res->nabis; slot++) {
             int wanted = lay->out[z][slot].n > 0 || (slot == 0 && z == ZIP_STDLIB) ||
@@ -442,6 +449,47 @@ static void check_libraries(const struct pack_plan *plan, const struct plan_para
     }
 }
 
+/* The boot set: the modules stock zipimport reads straight from the APK
+ * while CPython initialises, before the finder is installed
+ * (docs/runtime.md), as files of assets/python/: each module of the common
+ * stdlib.zip once, its .pyc when there is one, else its .py; name order. */
+static int list_boot_set(struct pack_plan *plan, sp_error *err)
+{
+    static const char *const modules[] = SP_BOOT_MODULES;
+    size_t std = plan->outputs.n; /* an index: pushes below move the list */
+    for (size_t i = 0; i < plan->outputs.n; i++)
+        if (!strcmp(plan->outputs.v[i].rel, "assets/stdlib.zip"))
+            std = i;
+    for (const char *const *m = modules; std < plan->outputs.n && *m; m++) {
+        const struct zentry *py = NULL, *pyc = NULL;
+        size_t n = strlen(*m);
+        for (size_t i = 0; i < plan->outputs.v[std].entries.n; i++) {
+            const struct zentry *e = &plan->outputs.v[std].entries.v[i];
+            if (strncmp(e->name, *m, n) != 0)
+                continue;
+            if (!strcmp(e->name + n, ".py"))
+                py = e;
+            else if (!strcmp(e->name + n, ".pyc"))
+                pyc = e;
+        }
+        const struct zentry *e = pyc ? pyc : py;
+        if (!e)
+            return sp_error_set(err, SP_EINPUT, "assets/stdlib.zip",
+                                "would hold no %s.py or .pyc: CPython imports it while it "
+                                "starts (was it excluded?)",
+                                *m);
+        struct plan_output o;
+        memset(&o, 0, sizeof o);
+        o.rel = sp_xasprintf("assets/python/%s", e->name);
+        o.abi = -1;
+        sp_u64_hex(e->hash, o.recipe); /* written as it is: its bytes are its recipe */
+        o.data = e->data;
+        o.size = e->size;
+        SP_VEC_PUSH(plan->outputs, o);
+    }
+    return 0;
+}
+
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
                    sp_error *err)
@@ -461,8 +509,10 @@ int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
         rc = unite_pure(set, &lay, res, err);
     if (rc == 0) {
         list_outputs(set, params, &lay, plan, res);
-        check_libraries(plan, params, res);
+        rc = list_boot_set(plan, err);
     }
+    if (rc == 0)
+        check_libraries(plan, params, res);
     for (int z = 0; z < ZIP_KINDS; z++)
         for (int s = 0; s <= SP_MAX_ABIS; s++)
             free(lay.out[z][s].v);

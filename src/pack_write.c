@@ -60,6 +60,8 @@ static void write_one(void *ctx, int worker, size_t k)
     sp_error_init(&it->err);
     if (it->out->is_zip)
         it->failed = write_zip(it, &it->err) != 0;
+    else if (it->out->data)
+        it->failed = sp_write_file(it->stage, it->out->data, it->out->size, &it->err) != 0;
     else
         it->failed = sp_copy_file(it->out->source, it->stage, &it->err) != 0;
 }
@@ -210,7 +212,7 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
             it->size = kept->size;
             memcpy(it->xxh3, kept->xxh3, 17);
             it->entries = kept->entries;
-        } else if (rc == 0 && !o->is_zip) { /* a copy: its bytes were hashed when read */
+        } else if (rc == 0 && !o->is_zip) { /* a copy or a file: its bytes were hashed */
             it->size = o->size;
             memcpy(it->xxh3, o->recipe, 17);
         }

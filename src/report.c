@@ -64,13 +64,26 @@ const sp_check sp_checks[] = {
      "a leftover from an older pack? repack, or drop it"},
     {"P003", E, "marker's library does not export PyInit_<name>",
      "the marker names the wrong library: repack"},
-    {"P004", W, "Python zip compressed in the APK, or holding compressed entries",
+    {"P004", W, "Python zip holding compressed entries",
      "keep Python zips stored (AGP: noCompress += \"zip\"); zipimport needs stored entries"},
     {"P005", E, "stdlib.zip lacks _sp_bootstrap.py", "build stdlib.zip with 'sp-pack pack'"},
     {"P006", W, "extension module present for some ABIs only", "ship the module for every ABI"},
     {"P008", W, "zip lacks directory entries that namespace packages need",
      "build the zip with 'sp-pack pack', which writes directory entries"},
     {"P009", E, "marker content is not a valid library name", "repack with 'sp-pack pack'"},
+    {"P010", E, "boot set incomplete: CPython cannot start from the APK in place",
+     "pack with 'sp-pack pack', and keep assets/python/ in the base module"},
+    {"P011", E, "boot set file compressed in the archive",
+     "keep assets/python/ stored (AGP: noCompress += listOf(\".py\", \".pyc\"); bundles: "
+     "uncompressed_glob assets/python/**, which 'sp-pack inject' adds)"},
+    {"P012", E, "Python zip compressed in the archive: it cannot be read in place",
+     "keep Python zips stored (AGP: noCompress += \".zip\"; bundles: uncompressed_glob, which "
+     "'sp-pack inject' adds)"},
+    {"P013", W, "App Bundle: no uncompressed_glob keeps a Python zip or the boot set stored",
+     "bundletool deflates assets otherwise: 'sp-pack inject' adds the globs; AGP adds them from "
+     "noCompress"},
+    {"P014", W, "boot set file differs from the same file in stdlib.zip",
+     "a stale pack output? repack"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -11,6 +11,7 @@
 
 #include "sppack/alloc.h"
 #include "sppack/archive.h"
+#include "sppack/bundlepb.h"
 #include "sppack/path.h"
 #include "sppack/treewalk.h"
 #include "verify_internal.h"
@@ -47,6 +48,7 @@ static void vctx_release(struct vctx *c)
         free(c->markers.v[i].lib);
     }
     free(c->markers.v);
+    sp_strv_release(&c->uncompressed);
 }
 
 unsigned char *vctx_item_bytes(struct vctx *c, const struct vitem *it, size_t *n)
@@ -79,6 +81,18 @@ static void run_layers(struct vctx *c)
     verify_lib_layer(c);
     verify_elf_layer(c);
     verify_python_layer(c);
+}
+
+/* An App Bundle's uncompressed globs (unreadable ones: none, which P013 then reports). */
+static void read_bundle_config(struct vctx *c, const sp_zip *z)
+{
+    c->bundle = 1;
+    const sp_zip_entry *e = sp_zip_find(z, "BundleConfig.pb");
+    sp_buf b;
+    sp_buf_init(&b);
+    if (e && sp_zip_read_entry(z, e, (size_t)16 << 20, &b, NULL) == 0)
+        sp_pb_uncompressed_globs((const unsigned char *)b.data, b.len, &c->uncompressed);
+    sp_buf_release(&b);
 }
 
 /* ---- archives ------------------------------------------------------------------------------- */
@@ -118,6 +132,8 @@ int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const 
         return 0;
     }
     c.f->kind = sp_archive_kind_name(a.kind);
+    if (a.kind == SP_ARCHIVE_AAB)
+        read_bundle_config(&c, &a.zip);
     verify_zip_layer(&c, &a.zip, "", a.kind != SP_ARCHIVE_APKS);
     if (o->deep)
         verify_zip_deep(&c, data, size, "");

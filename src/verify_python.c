@@ -1,6 +1,7 @@
 /* verify's Python layer (the P checks): the Python zips under assets/ and
  * their .soref markers, held against the libraries under lib/<abi>/. The
  * zips are read with the project's own zip reader, as ls reads them. */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,8 +73,8 @@ static void check_directory_entries(struct vctx *c, const struct vitem *it, sp_s
 static void python_zip(struct vctx *c, const struct vitem *it)
 {
     if (it->zip && it->e->method != 0)
-        sp_report_add(c->r, c->f, "P004", it->label, NULL,
-                      "compressed in the archive (method %u): zipimport cannot read it in place",
+        sp_report_add(c->r, c->f, "P012", it->label, NULL,
+                      "compressed in the archive (method %u): it cannot be read in place",
                       it->e->method);
     size_t n = 0;
     unsigned char *d = vctx_item_bytes(c, it, &n);
@@ -110,8 +111,9 @@ static void python_zip(struct vctx *c, const struct vitem *it)
     }
     sp_buf_release(&content);
     if (compressed)
-        sp_report_add(c->r, c->f, "P004", it->label, NULL, "%zu of %zu entries compressed",
-                      compressed, z.n);
+        sp_report_add(c->r, c->f, "P004", it->label, NULL,
+                      "%zu of %zu entries compressed: zipimport needs zlib for them", compressed,
+                      z.n);
     if (!strcmp(it->path + 7, "stdlib.zip") && !has_bootstrap)
         sp_report_add(c->r, c->f, "P005", it->label, NULL,
                       "no " SP_BOOTSTRAP_NAME " at its root: markers cannot be resolved");
@@ -128,6 +130,94 @@ static const struct vlib *find_lib(const struct vctx *c, int abi, const char *na
     return NULL;
 }
 
+/* ---- the boot set: what CPython reads from the APK before the finder ---------------------- */
+
+static const char *const boot_modules[] = SP_BOOT_MODULES;
+
+static const struct vitem *find_item(const struct vctx *c, const char *path)
+{
+    for (size_t i = 0; i < c->items.n; i++)
+        if (!strcmp(c->items.v[i].path, path))
+            return &c->items.v[i];
+    return NULL;
+}
+
+/* Whether an App Bundle's BundleConfig keeps path stored (bundletool's
+ * globs: "*" and "**" as fnmatch without FNM_PATHNAME reads them). */
+static int kept_stored(const struct vctx *c, const char *path)
+{
+    for (size_t i = 0; i < c->uncompressed.n; i++)
+        if (fnmatch(c->uncompressed.v[i], path, 0) == 0)
+            return 1;
+    return 0;
+}
+
+/* P014: the boot set's bytes are stdlib.zip's. */
+static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const struct vitem *it,
+                                const char *name)
+{
+    size_t n = 0, m = 0;
+    unsigned char *zip = vctx_item_bytes(c, std, &n), *mine = vctx_item_bytes(c, it, &m);
+    sp_zip z;
+    memset(&z, 0, sizeof z);
+    sp_error err;
+    sp_buf b;
+    sp_buf_init(&b);
+    if (zip && mine && sp_zip_open_buffer(&z, zip, n, std->label, NULL, NULL, &err) == 0) {
+        const sp_zip_entry *e = sp_zip_find(&z, name);
+        if (e && sp_zip_read_entry(&z, e, (size_t)1 << 26, &b, &err) == 0 &&
+            (b.len != m || memcmp(b.data, mine, m) != 0))
+            sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s",
+                          std->label, name);
+    }
+    sp_buf_release(&b);
+    sp_zip_close(&z);
+}
+
+static void boot_set(struct vctx *c)
+{
+    const struct vitem *std = find_item(c, "assets/stdlib.zip");
+    if (!std)
+        return;
+    for (const char *const *m = boot_modules; *m; m++) {
+        char *py = sp_xasprintf("assets/python/%s.py", *m);
+        char *pyc = sp_xasprintf("assets/python/%s.pyc", *m);
+        const struct vitem *it = find_item(c, pyc);
+        if (!it)
+            it = find_item(c, py);
+        if (!it)
+            sp_report_add(c->r, c->f, "P010", "assets/python/", NULL,
+                          "no %s.py or .pyc: CPython cannot start from the APK in place", *m);
+        else
+            compare_with_stdlib(c, std, it, it->path + strlen("assets/python/"));
+        free(py);
+        free(pyc);
+    }
+    for (size_t i = 0; i < c->items.n; i++) {
+        const struct vitem *it = &c->items.v[i];
+        if (strncmp(it->path, "assets/python/", 14) != 0 || !it->zip)
+            continue;
+        if (it->e->method != 0)
+            sp_report_add(c->r, c->f, "P011", it->label, NULL,
+                          "compressed (method %u): CPython reads the boot set with zipimport "
+                          "before zlib can load",
+                          it->e->method);
+    }
+    if (!c->bundle)
+        return;
+    int boot = 0;
+    for (size_t i = 0; i < c->items.n; i++) {
+        const struct vitem *it = &c->items.v[i];
+        int is_boot = !strncmp(it->path, "assets/python/", 14);
+        if ((is_python_zip(it->path) || (is_boot && !boot)) && !kept_stored(c, it->path)) {
+            sp_report_add(c->r, c->f, "P013", is_boot ? "assets/python/" : it->label, NULL,
+                          "bundletool will deflate %s: no uncompressed_glob matches it",
+                          is_boot ? "the boot set" : it->path);
+            boot |= is_boot;
+        }
+    }
+}
+
 void verify_python_layer(struct vctx *c)
 {
     int any_zip = 0;
@@ -138,6 +228,7 @@ void verify_python_layer(struct vctx *c)
         }
     if (!any_zip)
         return;
+    boot_set(c);
     /* Markers: a valid library name, present and exporting PyInit_ in every ABI.
      * A marker repeated in overlays is judged once. */
     sp_strv seen, named;

@@ -34,7 +34,7 @@
 #                     andpkg/_native.cpython-313-<tag>.so (tag aarch64-linux-android or
 #                     x86_64-linux-android; exports PyInit__native, needs libc++_shared.so,
 #                     libc.so, libm.so, libdl.so), 16 KB, RELRO ends on 16 KB, API 24 note
-# android-stdlib-<abi>/  a minimal stdlib for it: os.py, encodings/__init__.py,
+# android-stdlib-<abi>/  a minimal stdlib for it: os.py, encodings/{__init__,aliases,utf_8}.py,
 #                     lib-dynload/_andmath.cpython-313-<tag>.so (needs libm.so, libc.so)
 # android-libs-<abi>/libc++_shared.so  a copy of libc++_shared-<abi>.so for pack --lib: with
 #                     it, pack --strict of the three trees for arm64-v8a and x86_64 has
@@ -239,7 +239,7 @@ for abi in arm64-v8a x86_64; do
     "${cc[@]}" -o "android-site-$abi/andpkg/_native.cpython-313-${pytag[$abi]}.so" native.c \
         note.s "libc++_shared-$abi.so" "${sys[@]}"
     printf 'sep = "/"\n' > "android-stdlib-$abi/os.py"
-    : > "android-stdlib-$abi/encodings/__init__.py"
+    for m in __init__ aliases utf_8; do : > "android-stdlib-$abi/encodings/$m.py"; done
     "${cc[@]}" -o "android-stdlib-$abi/lib-dynload/_andmath.cpython-313-${pytag[$abi]}.so" \
         andmath.c note.s "stub-$abi/libc.so" "stub-$abi/libm.so"
 done

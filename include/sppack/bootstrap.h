@@ -7,6 +7,12 @@
 
 #define SP_BOOTSTRAP_NAME "_sp_bootstrap.py"
 
+/* The boot set: the modules stock zipimport reads from assets/python/
+ * while CPython initialises, before the finder is installed; names
+ * without .py/.pyc, NULL-terminated. */
+#define SP_BOOT_MODULES                                                                            \
+    {"_sp_bootstrap", "encodings/__init__", "encodings/aliases", "encodings/utf_8", NULL}
+
 extern const unsigned char sp_bootstrap_py[];
 extern const size_t sp_bootstrap_py_len;
 

@@ -30,7 +30,8 @@ class BadInputTest(common.TempDirTestCase):
             t = os.path.join(self.tmp, "stdlib-" + abi)
             os.makedirs(os.path.join(t, "lib-dynload"))
             os.makedirs(os.path.join(t, "encodings"))
-            for f in ("os.py", "encodings/__init__.py"):
+            for f in ("os.py", "encodings/__init__.py", "encodings/aliases.py",
+                      "encodings/utf_8.py"):
                 shutil.copyfile(os.path.join(common.stdlib(abi), f), os.path.join(t, f))
             for m in ("_bz2", "_lzma"):
                 src = real_module(abi, m)
@@ -74,8 +75,16 @@ class BadInputTest(common.TempDirTestCase):
         pure = os.path.join(self.tmp, "pure")
         os.makedirs(os.path.join(pure, "encodings"))
         open(os.path.join(pure, "os.py"), "w").close()
-        open(os.path.join(pure, "encodings", "__init__.py"), "w").close()
+        for f in ("__init__.py", "aliases.py", "utf_8.py"):
+            open(os.path.join(pure, "encodings", f), "w").close()
         self.assert_refused(self.pack("--stdlib", pure), 1, pure, "ABI=")
+
+    def test_stdlib_that_cannot_start_is_refused(self):
+        # CPython imports encodings.utf_8 while it starts, before any finder.
+        line = self.assert_refused(self.pack("--stdlib", "x86_64=" + self.trees["x86_64"],
+                                             "--exclude", "encodings/utf_8.py"), 1,
+                                   "assets/stdlib.zip", "encodings/utf_8.py")
+        self.assertIn("excluded", line)
 
     def test_difference_across_abis_is_an_overlay(self):
         with open(os.path.join(self.trees["arm64-v8a"], "os.py"), "a") as f:

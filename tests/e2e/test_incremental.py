@@ -25,7 +25,8 @@ class IncrementalTest(common.TempDirTestCase):
         self.stdlib = os.path.join(self.tmp, "stdlib")
         os.makedirs(os.path.join(self.stdlib, "lib-dynload"))
         os.makedirs(os.path.join(self.stdlib, "encodings"))
-        for f in ("os.py", "encodings/__init__.py"):
+        for f in ("os.py", "encodings/__init__.py", "encodings/aliases.py",
+                  "encodings/utf_8.py"):
             shutil.copyfile(os.path.join(common.stdlib("x86_64"), f), os.path.join(self.stdlib, f))
         for f in os.listdir(lib_dynload("x86_64")):
             if f.startswith(("_bz2.", "_lzma.")):

@@ -24,8 +24,10 @@ def names(apk):
 
 
 def decode_raw(data):
-    p = common.run(["protoc", "--decode_raw"], input=data.decode("latin-1"), check=0)
-    return p.stdout
+    # Bytes in, text out: a message over 127 bytes has length bytes >= 0x80.
+    p = common.subprocess.run(["protoc", "--decode_raw"], input=data, capture_output=True,
+                              check=True)
+    return p.stdout.decode("utf-8", "replace")
 
 
 class InjectTest(common.TempDirTestCase):

@@ -107,15 +107,28 @@ print("ok", len(new))
     def test_version_mismatch_and_usage(self):
         fake = os.path.join(self.tmp, "python3.12")
         with open(fake, "w") as f:  # answers like CPython 3.12 (magic 3531)
-            f.write("#!/bin/sh\nprintf '\\313\\015\\015\\012'\ncat > /dev/null\n")
+            f.write("#!/bin/sh\nprintf '\\313\\015\\015\\012\\003\\014'\ncat > /dev/null\n")
         os.chmod(fake, 0o755)
         out = os.path.join(self.tmp, "out")
         p = common.sp_pack(*common.pack_args(out, ["x86_64"]), "--pyc", "--python", fake, check=1)
-        self.assertIn(fake, p.stderr)
-        self.assertIn("magic number 3531", p.stderr)
-        self.assertIn("magic number 3495", p.stderr)
+        self.assertIn(fake + ": is CPython 3.12, but the packed stdlib is for 3.11", p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1)
         self.assertFalse(os.path.exists(out))
+        # Same X.Y, another magic number (a pre-release): the stdlib's literal tells.
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nprintf '\\300\\015\\015\\012\\003\\013'\ncat > /dev/null\n")
+        p = common.sp_pack(*common.pack_args(out, ["x86_64"]), "--pyc", "--python", fake, check=1)
+        self.assertIn("magic number 3520", p.stderr)
+        self.assertIn("magic number 3495", p.stderr)
+        # Something that does not answer like the helper at all: an error, not a
+        # hang, whether it stops or waits for ever.
+        for script in ("printf 'xy'\n", "printf 'xy'\nexec sleep 60\n"):
+            with open(fake, "w") as f:
+                f.write("#!/bin/sh\n" + script)
+            p = common.sp_pack(*common.pack_args(out, ["x86_64"]), "--pyc", "--python", fake,
+                               check=2, timeout=120)
+            self.assertIn("cannot run it as a CPython interpreter", p.stderr)
+            self.assertFalse(os.path.exists(out))
         common.sp_pack(*common.pack_args(out, ["x86_64"]), "--pyc", check=2)
         common.sp_pack(*common.pack_args(out, ["x86_64"]), "--python", PYTHON, check=2)
         p = common.sp_pack(*common.pack_args(out, ["x86_64"]), "--pyc", "--python",

@@ -75,7 +75,9 @@ class Builder:
             t = self.path("stdlib-" + abi)
             os.makedirs(os.path.join(t, "lib-dynload"), exist_ok=True)
             os.makedirs(os.path.join(t, "encodings"), exist_ok=True)
-            for name, data in (("os.py", b"# os\n"), ("encodings/__init__.py", b"# enc\n")):
+            for name, data in (("os.py", b"# os\n"), ("encodings/__init__.py", b"# enc\n"),
+                               ("encodings/aliases.py", b"# aliases\n"),
+                               ("encodings/utf_8.py", b"# utf_8\n")):
                 with open(os.path.join(t, name), "wb") as f:
                     f.write(data)
             with open(os.path.join(t, "lib-dynload", "mod.cpython-311.so"), "wb") as f:
@@ -278,8 +280,8 @@ def build_all(work):
                          ["P002"], absent=["P006"])
     fx["P003"] = Fixture(b.apk("P003.apk", layout_entries(
         layout, replace={"lib/x86_64/libmod.so": dep["x86_64"]})), ["P003"])
-    fx["P004"] = Fixture(b.apk("P004.apk", [(n, d, zipfile.ZIP_DEFLATED if n.endswith(".zip")
-                                             else zipfile.ZIP_STORED) for n, d in lay]), ["P004"])
+    fx["P012"] = Fixture(b.apk("P012.apk", [(n, d, zipfile.ZIP_DEFLATED if n.endswith(".zip")
+                                             else zipfile.ZIP_STORED) for n, d in lay]), ["P012"])
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("_sp_bootstrap.py", b"# boot\n" * 50)
@@ -289,6 +291,21 @@ def build_all(work):
                          ["P005"])
     fx["P006"] = Fixture(b.apk("P006.apk", lay + [("lib/arm64-v8a/libextra.so", mod["arm64-v8a"])]),
                          ["P006"])
+    # The boot set: incomplete, compressed, stale.
+    boot = [n for n, _ in lay if n.startswith("assets/python/")]
+    utf8 = [n for n in boot if n.startswith("assets/python/encodings/utf_8.")]
+    fx["P010"] = Fixture(b.apk("P010.apk", layout_entries(layout, drop=utf8)), ["P010"])
+    fx["P011"] = Fixture(b.apk("P011.apk", [(n, d, zipfile.ZIP_DEFLATED if n in boot
+                                             else zipfile.ZIP_STORED) for n, d in lay]), ["P011"])
+    fx["P014"] = Fixture(b.apk("P014.apk", layout_entries(layout, replace={
+        "assets/python/_sp_bootstrap.py": b"# not the stdlib's\n"})), ["P014"])
+    # An App Bundle whose BundleConfig.pb lost the uncompressed globs inject adds.
+    p013 = b.path("P013.aab")
+    with zipfile.ZipFile(aab) as src, zipfile.ZipFile(p013, "w") as dst:
+        for i in src.infolist():
+            data = b"\x0a\x08\x12\x061.15.6" if i.filename == "BundleConfig.pb" else src.read(i)
+            dst.writestr(i, data)
+    fx["P013"] = Fixture(p013, ["P013"])
     no_dirs = stored_zip([("_sp_bootstrap.py", b""), ("encodings/__init__.py", b"")], dirs=False)
     fx["P008"] = Fixture(b.apk("P008.apk", [("assets/stdlib.zip", no_dirs)]), ["P008"])
     fx["P009"] = Fixture(b.apk("P009.apk", layout_entries(layout, replace={

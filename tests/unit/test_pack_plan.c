@@ -80,6 +80,14 @@ static void pure(struct fixture *f, int zip, const char *name, const char *abi, 
     SP_VEC_PUSH(f->set.pure, p);
 }
 
+/* What CPython imports while it starts: a stdlib without it is refused. */
+static void encodings(struct fixture *f, const char *abi)
+{
+    pure(f, ZIP_STDLIB, "encodings/__init__.py", abi, "# enc\n");
+    pure(f, ZIP_STDLIB, "encodings/aliases.py", abi, "# aliases\n");
+    pure(f, ZIP_STDLIB, "encodings/utf_8.py", abi, "# utf_8\n");
+}
+
 static void module(struct fixture *f, const char *dotted, const char *lib, const char *marker,
                    const char *abi, const char *source)
 {
@@ -148,6 +156,7 @@ static void union_and_overlays(void)
         const char *abi = k ? "arm64-v8a" : "x86_64";
         pure(&f, ZIP_STDLIB, "os.py", abi, "import posix\n");
         pure(&f, ZIP_STDLIB, "json/__init__.py", abi, "# json\n");
+        encodings(&f, abi);
         pure(&f, ZIP_SITE, "numpy/__config__.py", abi, k ? "arch = 'arm64'\n" : "arch = 'x86'\n");
         module(&f, "_bz2", "lib_bz2.so", "_bz2.soref", abi, k ? "/a/_bz2.so" : "/x/_bz2.so");
     }
@@ -158,14 +167,21 @@ static void union_and_overlays(void)
                            "assets/stdlib.zip",
                            "assets/sitepackages.zip",
                            "assets/sitepackages-arm64-v8a.zip",
-                           "assets/sitepackages-x86_64.zip"};
-    CHECK(f.plan.outputs.n == 6);
-    for (size_t i = 0; i < 6 && i < f.plan.outputs.n; i++)
+                           "assets/sitepackages-x86_64.zip",
+                           "assets/python/_sp_bootstrap.py",
+                           "assets/python/encodings/__init__.py",
+                           "assets/python/encodings/aliases.py",
+                           "assets/python/encodings/utf_8.py"};
+    CHECK(f.plan.outputs.n == 10);
+    for (size_t i = 0; i < 10 && i < f.plan.outputs.n; i++)
         CHECK_STR(f.plan.outputs.v[i].rel, order[i]);
+    /* The boot set holds the stdlib's own bytes, written as they are. */
+    const struct plan_output *enc = output(&f, "assets/python/encodings/__init__.py");
+    CHECK(enc && !enc->is_zip && enc->data && !memcmp(enc->data, "# enc\n", enc->size));
     const struct plan_output *std = output(&f, "assets/stdlib.zip");
     CHECK(has_entry(std, "json/") && has_entry(std, "json/__init__.py") &&
           has_entry(std, "_sp_bootstrap.py") && has_entry(std, "_bz2.soref"));
-    CHECK(std && std->entries.n == 5 && !strcmp(std->entries.v[0].name, "_bz2.soref"));
+    CHECK(std && std->entries.n == 9 && !strcmp(std->entries.v[0].name, "_bz2.soref"));
     CHECK(has_entry(output(&f, "assets/sitepackages-x86_64.zip"), "numpy/__config__.py"));
     CHECK(!has_entry(output(&f, "assets/sitepackages.zip"), "numpy/__config__.py"));
     CHECK(f.res.overlaid.n == 1 && f.res.overlaid.v[0].abis == 3u);
@@ -180,6 +196,7 @@ static void union_and_overlays(void)
     start(&f);
     input(&f, SP_INPUT_STDLIB, "x86_64", "/x/stdlib");
     pure(&f, ZIP_STDLIB, "os.py", "x86_64", "import posix\n");
+    encodings(&f, "x86_64");
     CHECK(plan(&f, 0) == 0);
     CHECK(strcmp(output(&f, "assets/stdlib.zip")->recipe, recipe) != 0);
     finish(&f);
@@ -196,6 +213,8 @@ static void strictness(void)
         input(&f, SP_INPUT_STDLIB, "arm64-v8a", "/a");
         pure(&f, ZIP_STDLIB, "os.py", "x86_64", "one\n");
         pure(&f, ZIP_STDLIB, "os.py", "arm64-v8a", "two\n");
+        encodings(&f, "x86_64");
+        encodings(&f, "arm64-v8a");
         CHECK(plan(&f, strict) == 0 && f.res.overlaid.n == 1);
         finish(&f);
 
@@ -203,6 +222,8 @@ static void strictness(void)
         input(&f, SP_INPUT_STDLIB, "x86_64", "/x");
         input(&f, SP_INPUT_STDLIB, "arm64-v8a", "/a");
         module(&f, "_lzma", "lib_lzma.so", "_lzma.soref", "x86_64", "/x/_lzma.so");
+        encodings(&f, "x86_64");
+        encodings(&f, "arm64-v8a");
         CHECK(plan(&f, strict) == (strict ? -1 : 0));
         if (strict)
             CHECK(strstr(f.err.msg, "missing for arm64-v8a") != NULL);
@@ -239,6 +260,7 @@ static void collisions(void)
     input(&f, SP_INPUT_LIB, "x86_64", "/libs");
     natlib(&f, "libdep.so", "x86_64", "/libs/a/libdep.so", 1);
     natlib(&f, "libdep.so", "x86_64", "/libs/b/libdep.so", 1);
+    encodings(&f, "x86_64");
     CHECK(plan(&f, 0) == 0 && f.res.libraries.n == 1); /* the same bytes: kept once */
     finish(&f);
     start(&f);
@@ -283,6 +305,18 @@ static void library_checks(void)
     input(&f, SP_INPUT_LIB, "x86_64", "/libs");
     module(&f, "_bz2", "lib_bz2.so", "_bz2.soref", "x86_64", "/x/_bz2.so");
     module(&f, "_bz2", "lib_bz2.so", "_bz2.soref", "x86", "/i/_bz2.so");
+    natlib(&f, "libbad.so", "x86_64", "/libs/libbad.so", 3);
+    f.set.natlibs.v[0].elf = &bad64;
+    CHECK(plan(&f, 0) == -1 && strstr(f.err.msg, "encodings/__init__.py or .pyc"));
+    finish(&f);
+    start(&f);
+    input(&f, SP_INPUT_STDLIB, "x86_64", "/x");
+    input(&f, SP_INPUT_STDLIB, "x86", "/i");
+    input(&f, SP_INPUT_LIB, "x86_64", "/libs");
+    module(&f, "_bz2", "lib_bz2.so", "_bz2.soref", "x86_64", "/x/_bz2.so");
+    module(&f, "_bz2", "lib_bz2.so", "_bz2.soref", "x86", "/i/_bz2.so");
+    encodings(&f, "x86_64");
+    encodings(&f, "x86");
     natlib(&f, "libbad.so", "x86_64", "/libs/libbad.so", 3);
     f.set.natlibs.v[0].elf = &bad64;
     CHECK(plan(&f, 0) == 0);

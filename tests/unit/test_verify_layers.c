@@ -258,16 +258,30 @@ static void python_layer(void)
     struct zentry no_dirs[] = {{"_sp_bootstrap.py", "#", 1, 1, 0, NULL},
                                {"enc/x.py", "#", 1, 0, 0, NULL}};
     unsigned char *z3 = python_zip(no_dirs, 2, &n3);
+    /* The boot set, complete; its _sp_bootstrap differs from stdlib.zip's. */
+    struct zentry boot[] = {{"assets/python/_sp_bootstrap.py", "# other", 7, 0, 4, NULL},
+                            {"assets/python/encodings/__init__.py", "#", 1, 0, 4, NULL},
+                            {"assets/python/encodings/aliases.pyc", "#", 1, 0, 4, NULL},
+                            {"assets/python/encodings/utf_8.py", "#", 1, 0, 4, NULL}};
     /* stdlib.zip names lib_bz2.so, which no ABI ships: P001. */
-    struct zentry apk1[] = {{"assets/stdlib.zip", z1, n1, 0, 4, NULL},
+    struct zentry apk1[] = {boot[0],
+                            boot[1],
+                            boot[2],
+                            boot[3],
+                            {"assets/stdlib.zip", z1, n1, 0, 4, NULL},
                             {"lib/x86/libother.so", "junk", 4, 0, 16384, NULL}};
-    CHECK_IDS(apk1, NULL, "E001 P001");
-    /* A stdlib.zip without the bootstrap, a marker that names no library. */
+    CHECK_IDS(apk1, NULL, "E001 P001 P014");
+    /* A stdlib.zip without the bootstrap, a marker that names no library,
+     * no boot set. */
     struct zentry apk2[] = {{"assets/stdlib.zip", z2, n2, 0, 4, NULL}};
-    CHECK_IDS(apk2, NULL, "P005 P009");
-    /* Directory entries missing, a deflated entry, the zip itself deflated. */
-    struct zentry apk3[] = {{"assets/stdlib.zip", z3, n3, 1, 4, NULL}};
-    CHECK_IDS(apk3, NULL, "P004 P008");
+    CHECK_IDS(apk2, NULL, "P005 P009 P010");
+    /* Directory entries missing, a deflated entry, the zip itself deflated,
+     * a boot set file deflated and one missing. */
+    struct zentry apk3[] = {{"assets/python/_sp_bootstrap.py", "#", 1, 1, 4, NULL},
+                            boot[1],
+                            boot[2],
+                            {"assets/stdlib.zip", z3, n3, 1, 4, NULL}};
+    CHECK_IDS(apk3, NULL, "P004 P008 P010 P011 P012");
     /* Not a zip at all. */
     struct zentry apk4[] = {{"assets/sitepackages.zip", "not a zip", 9, 0, 4, NULL}};
     CHECK_IDS(apk4, NULL, "Z001");
