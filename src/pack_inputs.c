@@ -745,8 +745,8 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
     if (rc == 0 && c.pyc) { /* the finder too: CPython reads it at every start */
         sp_buf b;
         sp_buf_init(&b);
-        int compiled = sp_pyc_compile(c.pyc, SP_BOOTSTRAP_NAME, sp_bootstrap_py,
-                                      sp_bootstrap_py_len, &b, err);
+        int compiled =
+            sp_pyc_compile(c.pyc, SP_BOOTSTRAP_NAME, sp_bootstrap_py, sp_bootstrap_py_len, &b, err);
         if (compiled == 0) {
             SP_VEC_PUSH(in->pycs, b);
             set->boot_pyc = (const unsigned char *)in->pycs.v[in->pycs.n - 1].data;

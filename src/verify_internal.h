@@ -54,8 +54,8 @@ struct vctx {
     int nabis;
     SP_VEC(struct vlib) libs;
     SP_VEC(struct vmarker) markers;
-    int bundle;               /* an App Bundle: ... */
-    sp_strv uncompressed;     /* ... whose BundleConfig.pb keeps these globs stored */
+    int bundle;           /* an App Bundle: ... */
+    sp_strv uncompressed; /* ... whose BundleConfig.pb keeps these globs stored */
 };
 
 /* The uncompressed bytes of an item: a slice of the archive when stored, an

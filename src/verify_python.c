@@ -167,8 +167,8 @@ static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const s
         const sp_zip_entry *e = sp_zip_find(&z, name);
         if (e && sp_zip_read_entry(&z, e, (size_t)1 << 26, &b, &err) == 0 &&
             (b.len != m || memcmp(b.data, mine, m) != 0))
-            sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s",
-                          std->label, name);
+            sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s", std->label,
+                          name);
     }
     sp_buf_release(&b);
     sp_zip_close(&z);

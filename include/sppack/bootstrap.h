@@ -11,7 +11,9 @@
  * while CPython initialises, before the finder is installed; names
  * without .py/.pyc, NULL-terminated. */
 #define SP_BOOT_MODULES                                                                            \
-    {"_sp_bootstrap", "encodings/__init__", "encodings/aliases", "encodings/utf_8", NULL}
+    {                                                                                              \
+        "_sp_bootstrap", "encodings/__init__", "encodings/aliases", "encodings/utf_8", NULL        \
+    }
 
 extern const unsigned char sp_bootstrap_py[];
 extern const size_t sp_bootstrap_py_len;
