@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,46 +16,58 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
 {
     m->data = NULL;
     m->size = 0;
-    m->mapped = 0;
     /* Non-blocking, so that a FIFO is refused below instead of waiting
      * for a writer. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    struct stat before, after;
+    if (fstat(fd, &before) != 0) {
         int e = errno;
         close(fd);
         return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(before.st_mode)) {
         close(fd);
         return sp_error_set(err, SP_EINPUT, path, "not a regular file");
     }
-    if (st.st_size > 0) {
-        /* Writable private pages: libelf may convert headers in place; the
-         * file itself is never changed. */
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            int e = errno;
-            close(fd);
-            return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
+    /* One byte more than the size, to notice a file that grows meanwhile. */
+    size_t size = (size_t)before.st_size;
+    unsigned char *buf = sp_xmalloc(size + 1);
+    size_t got = 0;
+    int e = 0;
+    while (got <= size) {
+        ssize_t r = read(fd, buf + got, size + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            e = r < 0 ? errno : 0;
+            break;
         }
-        m->data = p;
-        m->size = (size_t)st.st_size;
-        m->mapped = 1;
+        got += (size_t)r;
     }
+    int changed = !e && (got != size || fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+                         sp_stat_mtime_ns(&after) != sp_stat_mtime_ns(&before) ||
+                         sp_stat_ctime_ns(&after) != sp_stat_ctime_ns(&before));
     close(fd);
+    if (e || changed) {
+        free(buf);
+        if (e)
+            return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
+        return sp_error_set(err, SP_EIO, path,
+                            "changed while sp-pack was reading it (it must stay as it is "
+                            "during a run)");
+    }
+    m->data = buf;
+    m->size = size;
     return 0;
 }
 
 void sp_map_close(sp_map *m)
 {
-    if (m->mapped)
-        munmap((void *)m->data, m->size);
+    free(m->data);
     m->data = NULL;
     m->size = 0;
-    m->mapped = 0;
 }
 
 int sp_write_all(int fd, const void *data, size_t n)

@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -16,7 +15,8 @@
 #include "sppack/parallel.h"
 #include "sppack/platform.h"
 
-/* Files up to this size are read; larger ones are mapped. */
+/* Files up to this size are read into a scratch buffer and shared by
+ * content; larger ones get their own copy. */
 #define SMALL_FILE (64u << 10)
 /* Distinct small contents are packed into chunks of this size. */
 #define CHUNK (4u << 20)
@@ -133,79 +133,48 @@ static unsigned char *intern(struct worker *w, const unsigned char *bytes, size_
     return copy;
 }
 
-/* Reads the rest of fd after `got` bytes already in buf into the heap. */
-static int read_rest(int fd, sp_blob *b, const unsigned char *buf, size_t got)
+/* Reads fd to its end into buf (cap bytes): the count read. */
+static ssize_t read_up_to(int fd, unsigned char *buf, size_t cap)
 {
-    size_t cap = got * 2 + 4096;
-    unsigned char *heap = sp_xmalloc(cap);
-    memcpy(heap, buf, got);
-    for (;;) {
-        if (got == cap) {
-            cap *= 2;
-            heap = sp_xrealloc(heap, cap);
-        }
-        ssize_t r = read(fd, heap + got, cap - got);
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t r = read(fd, buf + got, cap - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            free(heap);
-            return e;
-        }
+        if (r < 0)
+            return -1;
         if (r == 0)
             break;
         got += (size_t)r;
     }
-    b->data = heap;
-    b->size = got;
-    b->owned = 1;
-    return 0;
+    return (ssize_t)got;
 }
 
-static void map_file(int fd, sp_blob *b)
+/* Reads a file the walk saw `expected` bytes in, asking for one byte more so
+ * that a file grown since is noticed: into the scratch buffer when it is
+ * small (its bytes then shared, see intern), else into its own heap copy. */
+static void read_file(struct worker *w, int fd, size_t expected, sp_blob *b)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        b->error = errno;
+    int small = expected <= SMALL_FILE;
+    unsigned char *buf = small ? w->scratch : sp_xmalloc(expected + 1);
+    ssize_t r = read_up_to(fd, buf, expected + 1);
+    if (r < 0 || (size_t)r != expected) {
+        if (r < 0)
+            b->error = errno;
+        else
+            b->changed = 1;
+        if (!small)
+            free(buf);
         return;
     }
-    if (st.st_size == 0)
-        return;
-    /* Writable and private: libelf may want to adjust the image in place. */
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) {
-        b->error = errno;
-        return;
+    b->size = expected;
+    b->hash = XXH3_64bits(buf, expected);
+    if (small) {
+        b->data = intern(w, buf, expected, b->hash);
+    } else {
+        b->data = buf;
+        b->owned = 1;
     }
-    b->data = m;
-    b->size = (size_t)st.st_size;
-    b->mapped = 1;
-}
-
-/* Reads a small file into the scratch buffer, asking for one byte more than
- * the walk saw so that a file grown since is noticed; a short read of a
- * regular file is its end, so this is usually one read. */
-static void read_small(struct worker *w, int fd, size_t expected, sp_blob *b)
-{
-    size_t want = expected + 1;
-    ssize_t r;
-    do
-        r = read(fd, w->scratch, want);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        b->error = errno;
-        return;
-    }
-    size_t got = (size_t)r;
-    if (got == want) {
-        b->error = read_rest(fd, b, w->scratch, got);
-        if (!b->error)
-            b->hash = XXH3_64bits(b->data, b->size);
-        return;
-    }
-    b->size = got;
-    b->hash = XXH3_64bits(w->scratch, got);
-    b->data = intern(w, w->scratch, got, b->hash);
 }
 
 static int named_like_library(const char *rel)
@@ -238,33 +207,45 @@ static void load_item(struct worker *w, const struct item *it)
 {
     sp_blob *b = it->out;
     memset(b, 0, sizeof *b);
-    int fd = it->root_fd >= 0 ? openat(it->root_fd, it->file->rel, O_RDONLY | O_CLOEXEC)
-                              : open(it->file->path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: a FIFO put where the walk saw a file must not hang. */
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    int fd =
+        it->root_fd >= 0 ? openat(it->root_fd, it->file->rel, flags) : open(it->file->path, flags);
     if (fd < 0) {
         b->error = errno;
         return;
     }
-    if (it->file->size <= SMALL_FILE) {
-        read_small(w, fd, (size_t)it->file->size, b);
-    } else {
-        map_file(fd, b);
-        if (!b->error)
-            b->hash = XXH3_64bits(b->data, b->size);
-    }
-    /* The bytes in memory of this file's own, which libelf may change: the
-     * scratch buffer (the shared copy must not change), the heap copy of a
-     * file that outgrew its slot, or the private mapping. */
-    unsigned char *own = b->mapped || b->owned ? b->data : w->scratch;
-    if (!b->error && w->job->inspect && named_like_library(it->file->rel) &&
-        sp_elf_is_elf(own, b->size)) {
-        inspect(it->file, own, b->size, b);
-        if (b->mapped) { /* copied by path later: unmapped now, on this thread */
-            munmap(b->data, b->size);
-            b->data = NULL;
-            b->mapped = 0;
-        }
-    }
+    /* The file read is the one the walk listed (whatever its path leads to
+     * now: a link swapped since could lead out of the tree), unchanged
+     * before and after the read: what is hashed, checked and shipped is
+     * one version of it. */
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        b->error = errno;
+    else if (!sp_tree_file_same(it->file, &st))
+        b->changed = 1;
+    else
+        read_file(w, fd, (size_t)it->file->size, b);
+    if (!b->error && !b->changed && (fstat(fd, &st) != 0 || !sp_tree_file_same(it->file, &st)))
+        b->changed = 1;
     close(fd);
+    if (b->error || b->changed)
+        return;
+    if (w->job->inspect && named_like_library(it->file->rel) && sp_elf_is_elf(b->data, b->size)) {
+        /* libelf may convert headers in place on a host of the other byte
+         * order: it gets a copy of its own (the scratch buffer when the
+         * file fitted there, the shared copy must not change). */
+        unsigned char *own = b->owned ? b->data : w->scratch;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        unsigned char *copy = NULL;
+        if (b->owned)
+            own = copy = memcpy(sp_xmalloc(b->size), b->data, b->size);
+        inspect(it->file, own, b->size, b);
+        free(copy);
+#else
+        inspect(it->file, own, b->size, b);
+#endif
+    }
 }
 
 static void load_one(void *ctx, int worker, size_t i)
@@ -316,7 +297,7 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
         if (!trees[t].tree)
             continue;
         /* Files are opened relative to their root: a short path lookup. */
-        root_fds[t] = sp_open_path(trees[t].root);
+        root_fds[t] = trees[t].root ? sp_open_path(trees[t].root) : -1;
         for (size_t i = 0; i < trees[t].tree->n; i++, k++)
             j.items[k] = (struct item){&trees[t].tree->files[i], root_fds[t], &l->blobs[t][i]};
     }
@@ -331,6 +312,10 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
         if (j.items[i].out->error)
             rc = sp_error_set(err, SP_EIO, j.items[i].file->path, "cannot read: %s",
                               strerror(j.items[i].out->error));
+        else if (j.items[i].out->changed)
+            rc = sp_error_set(err, SP_EIO, j.items[i].file->path,
+                              "changed while sp-pack was reading it (inputs must stay as they "
+                              "are during a run)");
     for (size_t t = 0; t < ntrees; t++)
         if (root_fds[t] >= 0)
             close(root_fds[t]);
@@ -354,9 +339,7 @@ void sp_loader_free(sp_loader *l)
     for (size_t t = 0; t < l->ntrees; t++) {
         for (size_t i = 0; l->blobs[t] && i < l->counts[t]; i++) {
             sp_blob *b = &l->blobs[t][i];
-            if (b->mapped)
-                munmap(b->data, b->size);
-            else if (b->owned)
+            if (b->owned)
                 free(b->data);
             if (b->elf)
                 sp_elf_info_release(b->elf);

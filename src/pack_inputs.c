@@ -209,11 +209,11 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
         rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
     if (rc != 0)
         return rc;
-    /* Trees are read by the loader; --lib files are mapped as they are classified. */
+    /* Every input is read by the loader; a --lib file is a tree of one
+     * file, opened by its own path. */
     sp_load_tree *load = sp_xcalloc(o->ninputs, sizeof *load);
     for (size_t i = 0; i < o->ninputs; i++)
-        if (o->inputs[i].kind != SP_INPUT_LIB)
-            load[i] = (sp_load_tree){o->inputs[i].path, &in->trees[i]};
+        load[i] = (sp_load_tree){in->is_dir[i] ? o->inputs[i].path : NULL, &in->trees[i]};
     rc = sp_load_trees(load, o->ninputs, jobs, 1, o->progress, o->progress_ctx, &in->loader, err);
     free(load);
     return rc;
@@ -226,9 +226,6 @@ void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
     free(in->trees);
     free(in->is_dir);
     sp_loader_free(in->loader);
-    for (size_t i = 0; i < in->maps.n; i++)
-        sp_map_close(&in->maps.v[i]);
-    free(in->maps.v);
     for (size_t i = 0; i < in->pycs.n; i++)
         sp_buf_release(&in->pycs.v[i]);
     free(in->pycs.v);
@@ -515,6 +512,7 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
                                .zip = zip,
                                .abi = abi,
                                .source = sp_xstrdup(cd->file->path),
+                               .data = cd->data,
                                .hash = cd->hash,
                                .size = cd->size,
                                .elf = cd->info};
@@ -539,6 +537,7 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
             struct natlib l = {.name = sp_xstrdup(base),
                                .abi = abi,
                                .source = sp_xstrdup(cd->file->path),
+                               .data = cd->data,
                                .hash = cd->hash,
                                .size = cd->size,
                                .elf = cd->info};
@@ -553,25 +552,32 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
     return rc;
 }
 
-static int classify_lib(struct classifier *c, size_t idx, const char *path, const sp_abi *given,
-                        sp_error *err)
+static int classify_lib(struct classifier *c, size_t idx, const sp_tree_file *f, const sp_blob *b,
+                        const sp_abi *given, sp_error *err)
 {
-    SP_VEC_GROW(c->in->maps);
-    sp_map *m = &c->in->maps.v[c->in->maps.n];
-    if (sp_map_open(m, path, err) != 0)
-        return -1;
-    c->in->maps.n++;
+    const char *path = f->path;
     struct input_stats *stats = &c->set->stats[idx];
     stats->files++;
-    stats->bytes += m->size;
-    if (!sp_elf_is_elf(m->data, m->size))
+    stats->bytes += b->size;
+    if (!sp_elf_is_elf(b->data, b->size))
         return sp_error_set(err, SP_EINPUT, path, "--lib: not an ELF shared library");
-    sp_elf_info *info = sp_xcalloc(1, sizeof *info);
-    if (sp_elf_inspect(m->data, m->size, path, info, err) != 0) {
-        free(info);
+    if (b->elf_error) {
+        *err = *b->elf_error;
         return -1;
     }
-    SP_VEC_PUSH(c->in->elfs, info);
+    const sp_elf_info *info = b->elf;
+    if (!info) { /* not named like a library, so not inspected while loading */
+        sp_elf_info *own = sp_xcalloc(1, sizeof *own);
+        unsigned char *copy = memcpy(sp_xmalloc(b->size), b->data, b->size);
+        int rc = sp_elf_inspect(copy, b->size, path, own, err);
+        free(copy);
+        if (rc != 0) {
+            free(own);
+            return -1;
+        }
+        SP_VEC_PUSH(c->in->elfs, own);
+        info = own;
+    }
     const sp_abi *abi = given ? given : sp_abi_for_elf(info->elf_class, info->machine);
     char mn[32];
     if (!abi)
@@ -589,8 +595,9 @@ static int classify_lib(struct classifier *c, size_t idx, const char *path, cons
     struct natlib l = {.name = sp_xstrdup(base),
                        .abi = abi,
                        .source = sp_xstrdup(path),
-                       .hash = XXH3_64bits(m->data, m->size),
-                       .size = m->size,
+                       .data = b->data,
+                       .hash = b->hash,
+                       .size = b->size,
                        .from_option = 1,
                        .elf = info};
     SP_VEC_PUSH(c->set->natlibs, l);
@@ -601,9 +608,10 @@ static int classify_lib_input(struct classifier *c, size_t idx, sp_error *err)
 {
     const sp_pack_input *in = &c->o->inputs[idx];
     const sp_tree *tree = &c->in->trees[idx];
+    const sp_blob *blobs = sp_loader_blobs(c->in->loader, idx);
     int rc = 0;
     for (size_t i = 0; i < tree->n && rc == 0; i++)
-        rc = classify_lib(c, idx, tree->files[i].path, in->abi, err);
+        rc = classify_lib(c, idx, &tree->files[i], &blobs[i], in->abi, err);
     if (rc == 0 && c->in->is_dir[idx] && tree->n == 0)
         rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
     return rc;

@@ -47,6 +47,7 @@ struct module {
     int zip;
     const sp_abi *abi;
     char *source;
+    const unsigned char *data; /* the bytes read, checked and shipped */
     uint64_t hash, size;
     const sp_elf_info *elf; /* what the ELF inspector found */
 };
@@ -56,6 +57,7 @@ struct natlib {
     char *name;
     const sp_abi *abi;
     char *source;
+    const unsigned char *data; /* the bytes read, checked and shipped */
     uint64_t hash, size;
     int from_option;
     const sp_elf_info *elf;
@@ -85,8 +87,7 @@ struct pack_inputs {
     int *is_dir;         /* 0 for a --lib input naming one file */
     uint64_t walk_start; /* when the walk began (for the snapshot) */
     sp_loader *loader;
-    SP_VEC(sp_map) maps;        /* --lib files */
-    SP_VEC(sp_elf_info *) elfs; /* what was found in them */
+    SP_VEC(sp_elf_info *) elfs; /* --lib files the loader did not inspect */
     SP_VEC(sp_buf) pycs;        /* compiled bytecode */
 };
 
@@ -116,10 +117,10 @@ struct plan_output {
     char recipe[17]; /* a hash of everything its bytes come from */
     int is_zip;
     SP_VEC(struct zentry) entries; /* a zip's, sorted */
-    const unsigned char *data;     /* a file written as it is (the boot set), or NULL */
+    const unsigned char *data;     /* a file written as it is (a library, the boot set) */
     uint64_t content;              /* a zip's payload bytes: what writing it costs */
-    const char *source;            /* a library: the file copied */
-    uint64_t size;                 /* a library's size */
+    const char *source;            /* a library's input file, for messages */
+    uint64_t size;                 /* data's size */
     const sp_elf_info *elf;        /* a library's ELF headers, for the checks */
 };
 

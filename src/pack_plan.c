@@ -332,8 +332,8 @@ static void zip_recipe(struct plan_output *o, const struct plan_params *p)
 /* ---- the output list ------------------------------------------------------------------------ */
 
 static void add_library_output(struct pack_plan *plan, const sp_pack_result *res, int a,
-                               const char *name, const char *source, uint64_t hash, uint64_t size,
-                               const sp_elf_info *elf)
+                               const char *name, const char *source, const unsigned char *data,
+                               uint64_t hash, uint64_t size, const sp_elf_info *elf)
 {
     struct plan_output o;
     memset(&o, 0, sizeof o);
@@ -341,6 +341,7 @@ static void add_library_output(struct pack_plan *plan, const sp_pack_result *res
     o.abi = a;
     sp_u64_hex(hash, o.recipe); /* a copy: its bytes are its recipe */
     o.source = source;
+    o.data = data;
     o.size = size;
     o.elf = elf;
     SP_VEC_PUSH(plan->outputs, o);
@@ -366,10 +367,12 @@ static void list_outputs(const struct pack_set *set, const struct plan_params *p
                             strcmp(set->modules.v[mi].lib, set->natlibs.v[li].name) < 0);
             if (take_mod) {
                 const struct module *m = &set->modules.v[mi++];
-                add_library_output(plan, res, a, m->lib, m->source, m->hash, m->size, m->elf);
+                add_library_output(plan, res, a, m->lib, m->source, m->data, m->hash, m->size,
+                                   m->elf);
             } else {
                 const struct natlib *l = &set->natlibs.v[li++];
-                add_library_output(plan, res, a, l->name, l->source, l->hash, l->size, l->elf);
+                add_library_output(plan, res, a, l->name, l->source, l->data, l->hash, l->size,
+                                   l->elf);
             }
         }
     }

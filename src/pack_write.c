@@ -60,10 +60,8 @@ static void write_one(void *ctx, int worker, size_t k)
     sp_error_init(&it->err);
     if (it->out->is_zip)
         it->failed = write_zip(it, &it->err) != 0;
-    else if (it->out->data)
+    else /* the bytes read and checked, not the file again: it may have changed since */
         it->failed = sp_write_file(it->stage, it->out->data, it->out->size, &it->err) != 0;
-    else
-        it->failed = sp_copy_file(it->out->source, it->stage, &it->err) != 0;
 }
 
 static int cmp_write_cost(const void *a, const void *b, void *ctx)

@@ -107,6 +107,12 @@ static void record(sp_tree_file *f, char *rel, char *path, const struct stat *st
     f->ino = (uint64_t)st->st_ino;
 }
 
+int sp_tree_file_same(const sp_tree_file *f, const struct stat *st)
+{
+    return f->ino == (uint64_t)st->st_ino && f->size == (uint64_t)st->st_size &&
+           f->mtime_ns == sp_stat_mtime_ns(st) && f->ctime_ns == sp_stat_ctime_ns(st);
+}
+
 static void add_problem(struct dir_result *r, size_t root, const char *rel, const sp_error *err)
 {
     struct problem p = {root, sp_xstrdup(rel), *err};
@@ -173,6 +179,10 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
     }
     (void)d_type;
     if (S_ISLNK(st.st_mode)) {
+        /* What the link leads to, then where: the two must be one file, or
+         * the link changed in between and could point anywhere. */
+        struct stat via;
+        int followed = fstatat(dfd, name, &via, 0);
         target_real = realpath(cpath, NULL);
         if (!target_real) {
             if (errno == ENOENT || errno == ENOTDIR)
@@ -189,8 +199,9 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
                             "symlink points outside the input tree, to %s", target_real);
             goto done;
         }
-        if (fstatat(dfd, name, &st, 0) != 0) {
-            rc = sp_error_set(err, SP_EIO, cpath, "cannot read: %s", strerror(errno));
+        if (followed != 0 || lstat(target_real, &st) != 0 || S_ISLNK(st.st_mode) ||
+            st.st_ino != via.st_ino || st.st_dev != via.st_dev) {
+            rc = sp_error_set(err, SP_EIO, cpath, "changed while it was being listed");
             goto done;
         }
     }

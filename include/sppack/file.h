@@ -6,12 +6,14 @@
 
 #include "sppack/error.h"
 
-/* A read-only view of a whole file: mmap for regular files, empty files
- * have data == NULL and size 0. */
+/* A whole regular file's bytes, read into memory. Read, not mapped: a file
+ * truncated meanwhile cannot raise SIGBUS. A file that changes while it is
+ * read (size, mtime or ctime differ after the read, or more bytes than its
+ * size) is an error, SP_EIO; a FIFO or other special file is refused
+ * without waiting, SP_EINPUT. The bytes are the caller's to change. */
 typedef struct sp_map {
-    unsigned char *data; /* private pages: writable, never written back */
+    unsigned char *data;
     size_t size;
-    int mapped;
 } sp_map;
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err);

@@ -5,8 +5,12 @@
  *
  * Small files are read into a per-thread scratch buffer and kept once per
  * distinct content: the same .py in four ABIs' trees takes memory once
- * (bytes compared, not just hashes). Large files are mapped. Everything a
- * loader holds stays valid until sp_loader_free. */
+ * (bytes compared, not just hashes). Large files get a copy of their
+ * own. Files are read, never mapped: an input truncated meanwhile is an
+ * error, not a SIGBUS. Each file read must be the one the walk listed
+ * (inode, size, times), as it was, before and after the read: anything
+ * else (changed, or a symlink swapped to lead elsewhere) is an error.
+ * Everything a loader holds stays valid until sp_loader_free. */
 #ifndef SPPACK_INPUTLOAD_H
 #define SPPACK_INPUTLOAD_H
 
@@ -18,22 +22,21 @@
 #include "sppack/treewalk.h"
 
 typedef struct sp_blob {
-    unsigned char *data; /* shared between identical files: read only; NULL
-                            for an inspected ELF library (copied by path) */
+    unsigned char *data; /* shared between identical small files: read only */
     size_t size;
     uint64_t hash;       /* XXH3_64bits of the bytes */
     int error;           /* errno when the file could not be read */
+    int changed;         /* not the file the walk listed, or changed while read */
     int elf_checked;     /* named like a shared library and an ELF file: */
     sp_elf_info *elf;    /* what the inspector found, or */
     sp_error *elf_error; /* why it could not read it */
-    int mapped;          /* private: munmap when done */
     int owned;           /* private: free when done */
 } sp_blob;
 
 typedef struct sp_loader sp_loader;
 
 typedef struct sp_load_tree {
-    const char *root;    /* the directory the tree was walked from */
+    const char *root;    /* the directory the tree was walked from; NULL: open files by path */
     const sp_tree *tree; /* its files; NULL for an input not to load */
 } sp_load_tree;
 

@@ -8,6 +8,7 @@
 #define SPPACK_TREEWALK_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "sppack/error.h"
 #include "sppack/strv.h"
@@ -50,6 +51,10 @@ typedef struct sp_walk_opts {
      * the tree's skipped instead of stopping the walk. */
     int leave_out;
 } sp_walk_opts;
+
+/* 1 when st (of an open file) is the file the walk recorded in f, as it
+ * was then: same inode, size and times. */
+int sp_tree_file_same(const sp_tree_file *f, const struct stat *st);
 
 void sp_tree_init(sp_tree *t);
 void sp_tree_release(sp_tree *t);

@@ -97,6 +97,7 @@ static void module(struct fixture *f, const char *dotted, const char *lib, const
                        ZIP_STDLIB,
                        sp_abi_find(abi),
                        sp_xstrdup(source),
+                       (const unsigned char *)"ELF",
                        7,
                        100,
                        elf_for(abi)};
@@ -107,7 +108,13 @@ static void module(struct fixture *f, const char *dotted, const char *lib, const
 static void natlib(struct fixture *f, const char *name, const char *abi, const char *source,
                    uint64_t hash)
 {
-    struct natlib l = {sp_xstrdup(name), sp_abi_find(abi), sp_xstrdup(source), hash, 10, 1,
+    struct natlib l = {sp_xstrdup(name),
+                       sp_abi_find(abi),
+                       sp_xstrdup(source),
+                       (const unsigned char *)"ELF",
+                       hash,
+                       10,
+                       1,
                        elf_for(abi)};
     SP_VEC_PUSH(f->set.natlibs, l);
 }
