@@ -160,12 +160,25 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
     info->type = eh.e_type;
     info->machine = eh.e_machine;
 
+    /* Every byte the headers describe must be in the image: a truncated
+     * file is refused here, not packed and found broken later. */
+    uint64_t extent = 0;
+    if (eh.e_phnum)
+        extent = eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
+    if (eh.e_shnum && eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > extent)
+        extent = eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
     size_t phnum = 0;
-    if (elf_getphdrnum(elf, &phnum) == 0) {
+    if (extent <= size && elf_getphdrnum(elf, &phnum) == 0) {
+        if (phnum && eh.e_phoff + (uint64_t)phnum * eh.e_phentsize > extent)
+            extent = eh.e_phoff + (uint64_t)phnum * eh.e_phentsize;
         for (size_t i = 0; i < phnum; i++) {
             GElf_Phdr ph;
-            if (!gelf_getphdr(elf, (int)i, &ph))
+            if (!gelf_getphdr(elf, (int)i, &ph)) {
+                extent = UINT64_MAX;
                 break;
+            }
+            if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > extent)
+                extent = ph.p_offset + ph.p_filesz;
             if (ph.p_type == PT_GNU_RELRO)
                 add_range(&info->relros, &info->nrelros, ph.p_vaddr, ph.p_memsz);
             if (ph.p_type != PT_LOAD)
@@ -182,12 +195,32 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
     }
 
     size_t shnum = 0;
-    if (elf_getshdrnum(elf, &shnum) == 0 && shnum > 0)
+    if (extent <= size && elf_getshdrnum(elf, &shnum) == 0 && shnum > 0) {
         info->has_sections = 1;
+        if (eh.e_shoff + (uint64_t)shnum * eh.e_shentsize > extent)
+            extent = eh.e_shoff + (uint64_t)shnum * eh.e_shentsize;
+    }
+    if (extent > size) {
+        rc = extent == UINT64_MAX
+                 ? sp_error_set(err, SP_EINPUT, path, "truncated or corrupt program headers")
+                 : sp_error_set(err, SP_EINPUT, path,
+                                "truncated: its headers describe %llu bytes, the file holds %zu",
+                                (unsigned long long)extent, size);
+        goto out;
+    }
     for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
         GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh))
-            break;
+        if (!gelf_getshdr(scn, &sh)) {
+            rc = sp_error_set(err, SP_EINPUT, path, "truncated or corrupt section headers");
+            goto out;
+        }
+        if (sh.sh_type != SHT_NOBITS && sh.sh_offset + sh.sh_size > size) {
+            rc = sp_error_set(err, SP_EINPUT, path,
+                              "truncated: section %zu ends at byte %llu, the file holds %zu",
+                              elf_ndxscn(scn), (unsigned long long)(sh.sh_offset + sh.sh_size),
+                              size);
+            goto out;
+        }
         if ((sh.sh_flags & SHF_ALLOC) && sh.sh_size > 0)
             add_range(&info->sections, &info->nsections, sh.sh_addr, sh.sh_size);
         if (sh.sh_type == SHT_DYNAMIC)

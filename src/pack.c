@@ -10,6 +10,7 @@
 #include "sppack/bootstrap.h"
 #include "sppack/buf.h"
 #include "sppack/hash.h"
+#include "sppack/outdir.h"
 #include "sppack/parallel.h"
 #include "sppack/path.h"
 #include "sppack/zipwriter.h"
@@ -79,12 +80,23 @@ void sp_pack_result_release(sp_pack_result *res)
     sp_pack_result_init(res);
 }
 
-static int check_out_dir(const sp_pack_opts *o, const char *out_dir, sp_error *err)
+/* The output directory and the APK stay out of the inputs (and the inputs
+ * out of them), and the APK out of the output directory: nothing pack
+ * writes may overwrite what it reads, or what it writes elsewhere. */
+static int check_out_paths(const sp_pack_opts *o, const char *out_dir, sp_error *err)
 {
     char *out_real = sp_realpath_lenient(out_dir);
     if (!out_real)
         return sp_error_set(err, SP_EIO, out_dir, "cannot resolve: %s", strerror(errno));
+    char *apk_real = o->apk_path ? sp_realpath_lenient(o->apk_path) : NULL;
     int rc = 0;
+    if (o->apk_path && !apk_real)
+        rc = sp_error_set(err, SP_EIO, o->apk_path, "cannot resolve: %s", strerror(errno));
+    else if (apk_real && sp_path_is_within(apk_real, out_real))
+        rc = sp_error_set(err, SP_EUSAGE, o->apk_path,
+                          "--apk %s inside the output directory %s (hint: write the APK "
+                          "elsewhere)",
+                          strcmp(apk_real, out_real) == 0 ? "is" : "lies", out_dir);
     for (size_t i = 0; i < o->ninputs && rc == 0; i++) {
         char *in_real = realpath(o->inputs[i].path, NULL);
         if (!in_real)
@@ -97,8 +109,14 @@ static int check_out_dir(const sp_pack_opts *o, const char *out_dir, sp_error *e
             rc = sp_error_set(err, SP_EUSAGE, out_dir,
                               "output directory contains the input %s (hint: --out elsewhere)",
                               o->inputs[i].path);
+        else if (apk_real && sp_path_is_within(apk_real, in_real))
+            rc = sp_error_set(err, SP_EUSAGE, o->apk_path,
+                              "--apk %s the input %s (hint: write the APK elsewhere)",
+                              strcmp(apk_real, in_real) == 0 ? "is" : "lies inside",
+                              o->inputs[i].path);
         free(in_real);
     }
+    free(apk_real);
     free(out_real);
     return rc;
 }
@@ -163,7 +181,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
         return sp_error_set(err, SP_EUSAGE, NULL, "pack needs at least one --stdlib DIR");
     struct plan_params params = {opts->strict,    opts->page_size,    0, 0,
                                  sp_bootstrap_py, sp_bootstrap_py_len};
-    if (check_out_dir(opts, out_dir, err) != 0 ||
+    if (check_out_paths(opts, out_dir, err) != 0 ||
         sp_zip_dos_time(&params.dos_date, &params.dos_time, err) != 0)
         return -1;
 
@@ -181,6 +199,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (pack_state_untouched(&prev, out_dir, opts, key_hex) &&
         pack_inputs_unchanged(base, opts, key, jobs) &&
         reuse_result(&prev, out_dir, opts, res) == 0) {
+        sp_outdir_tidy(out_dir);
         pack_state_release(&prev);
         free(base);
         return 0;

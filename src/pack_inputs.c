@@ -19,6 +19,7 @@
 #include "sppack/mangle.h"
 #include "sppack/path.h"
 #include "sppack/platform.h"
+#include "sppack/zipreader.h"
 
 const char *const pack_zip_names[ZIP_KINDS] = {"stdlib", "sitepackages", "extract"};
 static const char *const stdlib_skip_top[] = {"site-packages", "dist-packages", NULL};
@@ -428,6 +429,14 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
     for (size_t i = 0; i < tree->n && rc == 0; i++) {
         const sp_tree_file *f = &tree->files[i];
         const char *name = f->rel;
+        /* The name becomes a zip entry's: the rules readers hold it to. */
+        const char *unsafe = sp_zip_unsafe_name(name, strlen(name));
+        if (unsafe) {
+            rc = sp_error_set(err, SP_EINPUT, f->path,
+                              "its name %s, which no zip entry name may be (hint: rename it)",
+                              unsafe);
+            break;
+        }
         if (in->kind == SP_INPUT_STDLIB && strncmp(name, "lib-dynload/", 12) == 0)
             name += 12;
         struct candidate cd = {.file = f,

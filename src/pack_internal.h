@@ -156,7 +156,7 @@ struct state_output {
     uint64_t size;
     char xxh3[17];
     long entries;   /* -1 for a file that is no zip */
-    char mtime[32]; /* nanoseconds, decimal ("" unknown) */
+    char stamp[64]; /* "inode:mtime_ns:ctime_ns" when recorded ("" unknown) */
 };
 
 struct pack_state {
@@ -174,15 +174,15 @@ char *pack_state_base(const char *out_dir);
 uint64_t pack_options_key(const sp_pack_opts *o);
 /* The state at base (empty when there is none or it cannot be read). */
 void pack_state_load(const char *base, struct pack_state *s);
-/* Records each output's mtime as it is now, and saves s at base (a failure
+/* Records each output's inode and times as they are now, and saves s at base (a failure
  * only means the next run does more work); removes states unused for long. */
 void pack_state_save(const char *base, struct pack_state *s, const char *out_dir);
 void pack_state_release(struct pack_state *s);
 /* The previous record of rel when its recipe is the same and the file is
- * untouched (same size and mtime): the output can stay as it is. */
+ * untouched (same size, inode, mtime and ctime): the output can stay as it is. */
 const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
                                                const char *rel, const char *recipe);
-/* 1 when path still has the size and mtime recorded in rec. */
+/* 1 when path still has the size, inode and times recorded in rec. */
 int pack_state_file_matches(const char *path, const struct state_output *rec);
 /* 1 when s is of a run with these options and every output it records
  * (and the APK) is untouched. */

@@ -2,10 +2,10 @@
  *
  * Two files remember it. The state (JSON) holds a key of the options
  * (everything but the input files' contents) and, per output, a recipe (a
- * hash of what went into it), its size, xxh3 and mtime. The input snapshot
+ * hash of what went into it), its size, xxh3, inode, mtime and ctime. The input snapshot
  * (src/snapshot.c) holds what the walk saw of every input directory and
  * file. A run whose key matches, whose snapshot shows no input changed and
- * whose outputs all still have their size and mtime writes nothing at all,
+ * whose outputs all still have their size, inode and times writes nothing at all,
  * without listing or reading any input. Otherwise every input is read and
  * each output whose recipe is unchanged and whose file is untouched is kept
  * as it is (so its mtime stays); only the others are written. An output
@@ -38,7 +38,7 @@
 #define SP_PACK_VERSION "0"
 #endif
 
-#define STATE_FORMAT 2
+#define STATE_FORMAT 3
 
 char *pack_state_base(const char *out_dir)
 {
@@ -116,7 +116,7 @@ static void read_record(const cJSON *j, const char *rel, struct state_output *r)
     r->size = cJSON_IsNumber(size) ? (uint64_t)size->valuedouble : UINT64_MAX;
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
     r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
-    snprintf(r->mtime, sizeof r->mtime, "%s", jstr(j, "mtime_ns"));
+    snprintf(r->stamp, sizeof r->stamp, "%s", jstr(j, "stamp"));
 }
 
 void pack_state_load(const char *base, struct pack_state *s)
@@ -166,23 +166,27 @@ void pack_state_release(struct pack_state *s)
     memset(s, 0, sizeof *s);
 }
 
-/* The mtime of path as a decimal string ("" when it is no regular file);
- * JSON numbers would lose the nanoseconds. */
-static void mtime_string(const char *path, char out[32], struct stat *st)
+/* What tells that the file at path was not touched since: its inode,
+ * mtime and ctime ("" when it is no regular file). The ctime matters: a
+ * hand edit can restore the size and mtime, but only the kernel sets the
+ * ctime. */
+static void stamp_string(const char *path, char out[64], struct stat *st)
 {
     out[0] = '\0';
     if (stat(path, st) == 0 && S_ISREG(st->st_mode))
-        snprintf(out, 32, "%llu", (unsigned long long)sp_stat_mtime_ns(st));
+        snprintf(out, 64, "%llu:%llu:%llu", (unsigned long long)st->st_ino,
+                 (unsigned long long)sp_stat_mtime_ns(st),
+                 (unsigned long long)sp_stat_ctime_ns(st));
 }
 
 int pack_state_file_matches(const char *path, const struct state_output *rec)
 {
     struct stat st;
-    char mtime[32];
+    char stamp[64];
     if (!rec)
         return 0;
-    mtime_string(path, mtime, &st);
-    return *mtime && rec->size == (uint64_t)st.st_size && !strcmp(rec->mtime, mtime);
+    stamp_string(path, stamp, &st);
+    return *stamp && rec->size == (uint64_t)st.st_size && !strcmp(rec->stamp, stamp);
 }
 
 static const struct state_output *find(const struct pack_state *s, const char *rel)
@@ -264,7 +268,7 @@ static cJSON *record_json(const struct state_output *r)
     cJSON_AddStringToObject(o, "xxh3", r->xxh3);
     if (r->entries >= 0)
         cJSON_AddNumberToObject(o, "entries", (double)r->entries);
-    cJSON_AddStringToObject(o, "mtime_ns", r->mtime);
+    cJSON_AddStringToObject(o, "stamp", r->stamp);
     return o;
 }
 
@@ -283,12 +287,12 @@ void pack_state_save(const char *base, struct pack_state *s, const char *out_dir
     for (size_t i = 0; i < s->outputs.n; i++) {
         struct state_output *r = &s->outputs.v[i];
         char *path = sp_path_join(out_dir, r->rel);
-        mtime_string(path, r->mtime, &st);
+        stamp_string(path, r->stamp, &st);
         free(path);
         cJSON_AddItemToObject(outs, r->rel, record_json(r));
     }
     if (s->has_apk) {
-        mtime_string(s->apk.rel, s->apk.mtime, &st);
+        stamp_string(s->apk.rel, s->apk.stamp, &st);
         s->apk.size = (uint64_t)st.st_size;
         cJSON *apk = record_json(&s->apk);
         cJSON_AddStringToObject(apk, "path", s->apk.rel);

@@ -170,23 +170,6 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
     return sp_apk_write_from_pack(od->stage, o->apk_path, o->page_size, err);
 }
 
-/* The outputs the previous run's manifest lists, which this run may replace. */
-static void previous_outputs(const char *out_dir, sp_strv *stale)
-{
-    char *path = sp_path_join(out_dir, SP_MANIFEST_NAME);
-    sp_map m;
-    if (sp_map_open(&m, path, NULL) == 0) {
-        sp_pack_result old;
-        sp_pack_result_init(&old);
-        if (sp_manifest_parse((const char *)m.data, m.size, &old) == 0)
-            for (size_t i = 0; i < old.outputs.n; i++)
-                sp_strv_push(stale, old.outputs.v[i].path);
-        sp_pack_result_release(&old);
-        sp_map_close(&m);
-    }
-    free(path);
-}
-
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
                const sp_pack_opts *opts, const char *out_dir, int jobs, sp_pack_result *res,
                struct pack_state *next, sp_error *err)
@@ -231,13 +214,8 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
         rc = write_manifest(&od, prev, res, next, err);
     if (rc == 0 && opts->apk_path)
         rc = write_apk(&od, prev, opts, next, err);
-    if (rc == 0) {
-        sp_strv stale;
-        sp_strv_init(&stale);
-        previous_outputs(out_dir, &stale);
-        rc = sp_outdir_commit(&od, &stale, err);
-        sp_strv_release(&stale);
-    }
+    if (rc == 0)
+        rc = sp_outdir_commit(&od, err);
     sp_outdir_release(&od);
     res->has_manifest = rc == 0;
     return rc;

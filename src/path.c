@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,30 +81,46 @@ int sp_mkdirs(const char *dir, sp_error *err)
     return rc;
 }
 
-int sp_remove_tree(const char *path)
+/* Removes name below the directory dirfd: a directory with what it holds,
+ * anything else (a symlink too) by unlinking it. Never follows a link: a
+ * directory is opened with O_NOFOLLOW, so one swapped for a link meanwhile
+ * fails instead of leading elsewhere. */
+static int remove_at(int parent, const char *name)
 {
     struct stat st;
-    if (lstat(path, &st) != 0)
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode))
-        return unlink(path);
-    DIR *d = opendir(path);
-    if (!d)
+        return unlinkat(parent, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
         return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
     int rc = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char *child = sp_path_join(path, de->d_name);
-        if (sp_remove_tree(child) != 0)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            remove_at(dirfd(d), de->d_name) != 0)
             rc = -1;
-        free(child);
     }
     closedir(d);
-    if (rmdir(path) != 0)
+    if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
         rc = -1;
     return rc;
+}
+
+int sp_remove_tree_at(int dirfd, const char *name)
+{
+    return remove_at(dirfd, name);
+}
+
+int sp_remove_tree(const char *path)
+{
+    return remove_at(AT_FDCWD, path);
 }
 
 char *sp_realpath_lenient(const char *path)

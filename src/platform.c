@@ -223,3 +223,14 @@ char *sp_self_path(const char *argv0)
     return sp_find_on_path(argv0);
 #endif
 }
+
+int sp_sync_file_system(int fd)
+{
+#ifdef SP_HAVE_SYNCFS
+    return syncfs(fd);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

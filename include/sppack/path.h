@@ -13,8 +13,11 @@ const char *sp_path_base(const char *path);
 int sp_path_is_within(const char *path, const char *dir);
 /* Creates dir and its parents (mode 0755). */
 int sp_mkdirs(const char *dir, sp_error *err);
-/* Removes a tree; missing is fine. Returns -1 on the first failure. */
+/* Removes a tree; missing is fine. Never follows a symbolic link: a link is
+ * removed, not what it leads to. Returns -1 when anything is left. */
 int sp_remove_tree(const char *path);
+/* The same for the entry name of the directory open as dirfd. */
+int sp_remove_tree_at(int dirfd, const char *name);
 /* Canonical absolute form of a path that may not exist yet: realpath of its
  * deepest existing ancestor plus the rest. NULL when even that fails. */
 char *sp_realpath_lenient(const char *path);

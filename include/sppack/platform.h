@@ -39,6 +39,11 @@ ssize_t sp_kernel_copy(int in, off_t *in_off, int out, size_t n);
  * file, for fstat): O_PATH where there is one, else opened for reading. */
 int sp_open_path(const char *path);
 
+/* Writes everything of the file system holding the open fd to storage:
+ * syncfs where there is one. -1 with errno ENOSYS where there is none (the
+ * portable build): the caller fsyncs file by file instead. */
+int sp_sync_file_system(int fd);
+
 /* A pipe whose ends are closed on exec. */
 int sp_pipe_cloexec(int fds[2]);
 

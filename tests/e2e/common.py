@@ -61,15 +61,31 @@ def pack_args(out, abis, site=True, extra=()):
 
 
 def snapshot(directory):
-    """{relative path: (sha256, mtime_ns)} of every file under directory."""
+    """{relative path: (sha256, mtime_ns)} of every file under directory, as
+    its users see it: through the links of a pack output directory, without
+    sp-pack's own .sp-pack/ (its generations and lock)."""
     snap = {}
-    for dirpath, _, files in os.walk(directory):
+    for dirpath, dirs, files in os.walk(directory, followlinks=True):
+        if dirpath == directory and ".sp-pack" in dirs:
+            dirs.remove(".sp-pack")
         for f in files:
             p = os.path.join(dirpath, f)
             with open(p, "rb") as fh:
                 digest = hashlib.sha256(fh.read()).hexdigest()
             snap[os.path.relpath(p, directory)] = (digest, os.stat(p).st_mtime_ns)
     return snap
+
+
+def leftovers(directory):
+    """What is in a pack output directory's .sp-pack/ beyond the lock, the
+    link "current" and the generation it names: what runs left behind."""
+    own = os.path.join(directory, ".sp-pack")
+    if not os.path.isdir(own):
+        return []
+    keep = {"lock", "current"}
+    if os.path.islink(os.path.join(own, "current")):
+        keep.add(os.readlink(os.path.join(own, "current")))
+    return sorted(set(os.listdir(own)) - keep)
 
 
 def tree_bytes(directory):

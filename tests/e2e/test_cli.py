@@ -208,14 +208,15 @@ class CliTest(common.TempDirTestCase):
         linux_only = {"copy_file_range", "sendfile", "sendfile64", "getdents64", "syscall",
                       "pipe2", "qsort_r", "sched_getcpu", "sched_setaffinity",
                       "pthread_attr_setaffinity_np", "pthread_setaffinity_np", "statx",
-                      "dlopen"}
+                      "dlopen", "syncfs"}
         with open(common.SP_PACK, "rb") as f:
             has_proc_self = b"/proc/self/exe" in f.read()
         if os.environ.get("SP_PACK_PORTABLE") == "ON":
             self.assertEqual(imports & linux_only, set())
             self.assertFalse(has_proc_self)
         else:
-            self.assertTrue({"copy_file_range", "getdents64"} <= imports, imports & linux_only)
+            self.assertTrue({"copy_file_range", "getdents64", "syncfs"} <= imports,
+                            imports & linux_only)
             self.assertTrue(has_proc_self)
             self.assertEqual(imports & {"dlopen", "qsort_r", "sched_getcpu"}, set())
 

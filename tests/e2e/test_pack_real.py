@@ -177,12 +177,15 @@ class PackRealTest(common.TempDirTestCase):
             self.assertFalse(os.path.isabs(path))
             full = os.path.join(self.out, path)
             self.assertEqual(os.path.getsize(full), o["size"], path)
-        # Every file in the output is listed (and nothing else is there).
-        on_disk = set()
-        for dirpath, _, files in os.walk(self.out):
-            for f in files:
-                on_disk.add(os.path.relpath(os.path.join(dirpath, f), self.out))
+        # Every file in the output is listed (and nothing else is there);
+        # users see them through links into sp-pack's own .sp-pack/.
+        on_disk = set(common.snapshot(self.out))
         self.assertEqual(on_disk, set(outputs) | {"sp-pack.json"})
+        self.assertEqual(sorted(os.listdir(self.out)),
+                         [".sp-pack", "assets", "jniLibs", "sp-pack.json"])
+        for top in ("assets", "jniLibs", "sp-pack.json"):
+            self.assertEqual(os.readlink(os.path.join(self.out, top)),
+                             ".sp-pack/current/" + top)
         self.assertNotIn(self.out, json.dumps(m))
         mods = {x["name"]: x for x in m["modules"]}
         self.assertEqual(mods["numpy.core._multiarray_umath"]["lib"],
@@ -224,7 +227,7 @@ class PackRealTest(common.TempDirTestCase):
         self.assertFalse(os.path.exists(stale))
         common.sp_pack(*args, check=0)
         self.assertEqual(common.tree_bytes(out), first)
-        self.assertEqual([d for d in os.listdir(out) if d.startswith(".sp-pack")], [])
+        self.assertEqual(common.leftovers(out), [])
 
     def test_interrupted_run_leaves_old_or_new_output(self):
         import signal
@@ -250,7 +253,7 @@ class PackRealTest(common.TempDirTestCase):
             _, err = proc.communicate()
             now = common.tree_bytes(out)
             self.assertIn(now, (old, new), "a mix of old and new outputs after SIGTERM")
-            self.assertEqual([d for d in os.listdir(out) if d.startswith(".sp-pack")], [])
+            self.assertEqual(common.leftovers(out), [])
             if proc.returncode == -signal.SIGTERM:
                 self.assertEqual(now, old)  # killed before it set up its handler
             elif proc.returncode != 0:
@@ -263,6 +266,42 @@ class PackRealTest(common.TempDirTestCase):
                 finished += 1
             delay *= 2
         self.assertGreater(interrupted, 0, "no run was interrupted")
+
+    def test_killed_run_leaves_old_or_new_output(self):
+        """SIGKILL at moments spread over a whole run: the directory always
+        shows every old output or every new one, never a mix, and the next
+        run removes what the killed one left."""
+        import signal
+        import subprocess
+        import time
+        out = os.path.join(self.tmp, "kill")
+        old_args = common.pack_args(out, ["x86_64"], extra=["-q"])
+        new_args = common.pack_args(out, ABIS, extra=["-q"])
+        common.sp_pack(*old_args, check=0)
+        old = common.tree_bytes(out)
+        ref = os.path.join(self.tmp, "ref-kill")
+        start = time.monotonic()
+        common.sp_pack(*common.pack_args(ref, ABIS, extra=["-q"]), check=0)
+        span = time.monotonic() - start
+        new = common.tree_bytes(ref)
+        tries = mixed = killed = 0
+        for i in range(20):
+            common.sp_pack(*old_args, check=0)
+            proc = subprocess.Popen([common.SP_PACK] + new_args, stderr=subprocess.DEVNULL)
+            time.sleep(span * 1.5 * (i + 0.5) / 20)
+            proc.kill()
+            proc.wait()
+            tries += 1
+            now = common.tree_bytes(out)
+            mixed += now not in (old, new)
+            if proc.returncode == -signal.SIGKILL and now == old:
+                killed += 1
+        print("kill -9: %d tries, %d killed before the switch, %d mixed" % (tries, killed, mixed))
+        self.assertEqual(mixed, 0)
+        self.assertGreater(killed, 0, "no run was killed before it finished")
+        common.sp_pack(*old_args, check=0)  # also when it has nothing to write
+        self.assertEqual(common.tree_bytes(out), old)
+        self.assertEqual(common.leftovers(out), [])
 
 
 if __name__ == "__main__":

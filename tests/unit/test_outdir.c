@@ -1,16 +1,17 @@
-/* Staging and commit: a new output directory appears whole with one rename
- * and the umask's permissions; an existing one gets its files renamed in;
- * leftovers of killed runs go; a directory made meanwhile still works. */
+/* The output directory: generations switched by one rename, links that
+ * stay where users look, the lock, leftovers of killed runs, and nothing
+ * outside sp-pack's own directory removed or followed. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "sppack/outdir.h"
 #include "sppack/alloc.h"
 #include "sppack/buf.h"
 #include "sppack/file.h"
+#include "sppack/outdir.h"
 #include "sppack/path.h"
 #include "sppack/strv.h"
 
@@ -49,79 +50,155 @@ static int has_text(const char *dir, const char *rel, const char *text)
     return ok;
 }
 
+static int exists(const char *dir, const char *rel)
+{
+    char *p = sp_path_join(dir, rel);
+    struct stat st;
+    int ok = lstat(p, &st) == 0;
+    free(p);
+    return ok;
+}
+
+static int is_link(const char *dir, const char *rel)
+{
+    char *p = sp_path_join(dir, rel);
+    struct stat st;
+    int ok = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+    free(p);
+    return ok;
+}
+
+static ino_t inode(const char *dir, const char *rel)
+{
+    char *p = sp_path_join(dir, rel);
+    struct stat st;
+    ino_t ino = stat(p, &st) == 0 ? st.st_ino : 0;
+    free(p);
+    return ino;
+}
+
 int main(void)
 {
     const char *tmp = getenv("SP_TEST_TMP") ? getenv("SP_TEST_TMP") : "/tmp";
     char *parent = sp_xasprintf("%s/outdir-test", tmp);
     char *out = sp_xasprintf("%s/out", parent);
+    char *own = sp_path_join(out, SP_OUTDIR_OWN);
     sp_remove_tree(parent);
     sp_error err;
     mode_t mask = umask(027);
-
-    /* A new directory: staged beside it, one rename, the umask's mode. */
     CHECK(sp_mkdirs(parent, &err) == 0);
-    char *stale = sp_xasprintf("%s/.out.sp-pack-staging-1-0", parent);
-    CHECK(sp_mkdirs(stale, &err) == 0); /* left by a killed run */
+
+    /* A new directory: nothing shows before the commit; after it, every
+     * output through the links, in generation g1. */
     sp_outdir od;
     CHECK(sp_outdir_begin(&od, out, &err) == 0);
-    CHECK(access(stale, F_OK) != 0);
-    CHECK(access(out, F_OK) != 0); /* nothing shows before the commit */
     CHECK(stage_file(&od, "assets/stdlib.zip", "zip") == 0);
     CHECK(stage_file(&od, "jniLibs/x86_64/liba.so", "elf") == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{}") == 0);
-    CHECK(access(out, F_OK) != 0);
-    CHECK(sp_outdir_commit(&od, NULL, &err) == 0);
+    CHECK(!exists(out, "assets") && !exists(out, "sp-pack.json"));
+    CHECK(sp_outdir_commit(&od, &err) == 0);
     sp_outdir_release(&od);
     struct stat st;
     CHECK(stat(out, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0750);
     CHECK(has_text(out, "assets/stdlib.zip", "zip"));
     CHECK(has_text(out, "jniLibs/x86_64/liba.so", "elf"));
     CHECK(has_text(out, "sp-pack.json", "{}"));
-    CHECK(count_prefixed(parent, ".out.sp-pack-staging-") == 0);
+    CHECK(is_link(out, "assets") && is_link(out, "jniLibs") && is_link(out, "sp-pack.json"));
+    CHECK(exists(own, "g1") && count_prefixed(own, "g") == 1);
 
-    /* An existing directory: files renamed in, stale outputs removed, the
-     * staging directory inside it gone. */
+    /* The next run: a kept output is the same file (a hard link), a new one
+     * replaces its old version, a name no longer produced loses its link;
+     * the old generation goes. */
+    ino_t zip_ino = inode(out, "assets/stdlib.zip");
     CHECK(sp_outdir_begin(&od, out, &err) == 0);
-    CHECK(stage_file(&od, "assets/stdlib.zip", "zip2") == 0);
+    CHECK(sp_outdir_keep(&od, "assets/stdlib.zip", &err) == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{2}") == 0);
-    sp_strv old;
-    sp_strv_init(&old);
-    sp_strv_push(&old, "jniLibs/x86_64/liba.so");
-    CHECK(sp_outdir_commit(&od, &old, &err) == 0);
+    CHECK(has_text(out, "sp-pack.json", "{}")); /* still the old one */
+    CHECK(sp_outdir_commit(&od, &err) == 0);
     sp_outdir_release(&od);
-    sp_strv_release(&old);
-    CHECK(has_text(out, "assets/stdlib.zip", "zip2"));
+    CHECK(has_text(out, "assets/stdlib.zip", "zip") && inode(out, "assets/stdlib.zip") == zip_ino);
     CHECK(has_text(out, "sp-pack.json", "{2}"));
-    char *lib = sp_path_join(out, "jniLibs/x86_64/liba.so");
-    CHECK(access(lib, F_OK) != 0);
-    free(lib);
-    CHECK(count_prefixed(out, ".sp-pack-staging-") == 0);
+    CHECK(!exists(out, "jniLibs"));
+    CHECK(exists(own, "g2") && count_prefixed(own, "g") == 1);
 
-    /* Made by someone else between begin and commit: file by file. */
-    sp_remove_tree(out);
+    /* Leftovers of runs killed outright are removed; a link planted in
+     * them is removed, not followed. */
+    char *victim = sp_path_join(parent, "victim");
+    CHECK(sp_mkdirs(victim, &err) == 0);
+    char *secret = sp_path_join(victim, "secret.txt");
+    CHECK(sp_write_file(secret, "keep", 4, &err) == 0);
+    char *g9 = sp_path_join(own, "g9");
+    char *planted = sp_path_join(g9, "cache");
+    CHECK(sp_mkdirs(g9, &err) == 0 && symlink(victim, planted) == 0);
     CHECK(sp_outdir_begin(&od, out, &err) == 0);
-    CHECK(stage_file(&od, "sp-pack.json", "{3}") == 0);
-    CHECK(sp_mkdirs(out, &err) == 0);
-    char *other = sp_path_join(out, "keep.txt");
-    CHECK(sp_write_file(other, "mine", 4, &err) == 0);
-    CHECK(sp_outdir_commit(&od, NULL, &err) == 0);
-    sp_outdir_release(&od);
-    CHECK(has_text(out, "sp-pack.json", "{3}"));
-    CHECK(has_text(out, "keep.txt", "mine"));
-    CHECK(count_prefixed(parent, ".out.sp-pack-staging-") == 0);
-    free(other);
+    CHECK(!exists(own, "g9") && exists(own, "g2"));
+    CHECK(has_text(victim, "secret.txt", "keep"));
 
-    /* A failed run (released without commit) leaves nothing behind. */
-    sp_remove_tree(out);
+    /* The lock: a second run on the same directory fails at once, naming
+     * the process holding it, and takes nothing away from the first. */
+    sp_outdir second;
+    CHECK(sp_outdir_begin(&second, out, &err) == -1 && err.status == SP_EIO &&
+          strstr(err.msg, "another sp-pack (process ") && strstr(err.msg, out));
+    sp_outdir_release(&second);
+    CHECK(exists(own, "g3"));
+    CHECK(stage_file(&od, "sp-pack.json", "{3}") == 0);
+    CHECK(sp_outdir_commit(&od, &err) == 0);
+    sp_outdir_release(&od);
+    CHECK(has_text(out, "sp-pack.json", "{3}") && !exists(out, "assets"));
+
+    /* A failed run (released without commit) leaves the outputs as they
+     * were, and no generation of its own. */
     CHECK(sp_outdir_begin(&od, out, &err) == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{4}") == 0);
     sp_outdir_release(&od);
-    CHECK(access(out, F_OK) != 0);
-    CHECK(count_prefixed(parent, ".out.sp-pack-staging-") == 0);
+    CHECK(has_text(out, "sp-pack.json", "{3}") && count_prefixed(own, "g") == 1);
+
+    /* A real directory where a link goes is not sp-pack's: the commit is
+     * refused and it stays; a foreign link there is replaced, its target
+     * left alone. */
+    char *assets = sp_path_join(out, "assets");
+    CHECK(sp_mkdirs(assets, &err) == 0);
+    CHECK(sp_write_file(secret, "keep", 4, &err) == 0);
+    char *mine = sp_path_join(assets, "mine.txt");
+    CHECK(sp_write_file(mine, "user", 4, &err) == 0);
+    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(stage_file(&od, "assets/stdlib.zip", "zip5") == 0);
+    CHECK(stage_file(&od, "sp-pack.json", "{5}") == 0);
+    CHECK(sp_outdir_commit(&od, &err) == -1 && err.status == SP_EUSAGE &&
+          strstr(err.msg, "a real directory where sp-pack keeps its link"));
+    sp_outdir_release(&od);
+    CHECK(has_text(out, "assets/mine.txt", "user") && has_text(out, "sp-pack.json", "{3}"));
+    CHECK(unlink(mine) == 0 && rmdir(assets) == 0 && symlink(victim, assets) == 0);
+    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(stage_file(&od, "assets/stdlib.zip", "zip6") == 0);
+    CHECK(stage_file(&od, "sp-pack.json", "{6}") == 0);
+    CHECK(sp_outdir_commit(&od, &err) == 0);
+    sp_outdir_release(&od);
+    CHECK(has_text(out, "assets/stdlib.zip", "zip6") && has_text(victim, "secret.txt", "keep"));
+    CHECK(!exists(victim, "stdlib.zip"));
+
+    /* A failed first run into a new directory leaves no directory. */
+    sp_remove_tree(out);
+    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(stage_file(&od, "sp-pack.json", "{7}") == 0);
+    sp_outdir_release(&od);
+    CHECK(access(out, F_OK) != 0 && errno == ENOENT);
+
+    /* A link or file where sp-pack's own directory goes is refused. */
+    CHECK(sp_mkdirs(out, &err) == 0 && symlink(victim, own) == 0);
+    CHECK(sp_outdir_begin(&od, out, &err) == -1 && strstr(err.msg, "not sp-pack's own directory"));
+    sp_outdir_release(&od);
+    CHECK(has_text(victim, "secret.txt", "keep") && !exists(victim, "lock"));
 
     umask(mask);
     sp_remove_tree(parent);
-    free(stale);
+    free(mine);
+    free(assets);
+    free(planted);
+    free(g9);
+    free(secret);
+    free(victim);
+    free(own);
     free(out);
     free(parent);
     return check_done();
