@@ -10,6 +10,7 @@
 
 #include "sppack/abi.h"
 #include "sppack/alloc.h"
+#include "sppack/outdir.h"
 #include "sppack/apk.h"
 #include "sppack/archive.h"
 #include "sppack/file.h"
@@ -85,8 +86,11 @@ static int add_tree(struct plan *p, const char *root, const char *prefix, sp_err
 
 static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, sp_error *err)
 {
-    char *jni = sp_path_join(o->from, "jniLibs");
-    char *assets = sp_path_join(o->from, "assets");
+    /* One generation of a pack output directory, whatever a run switches meanwhile. */
+    char *top = sp_outdir_current(o->from);
+    char *jni = sp_path_join(top, "jniLibs");
+    char *assets = sp_path_join(top, "assets");
+    free(top);
     int has_jni = access(jni, F_OK) == 0, has_assets = access(assets, F_OK) == 0;
     int rc = 0;
     if (!has_jni && !has_assets)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "sppack/alloc.h"
+#include "sppack/outdir.h"
 #include "sppack/archive.h"
 #include "sppack/elfinspect.h"
 #include "sppack/file.h"
@@ -218,7 +219,10 @@ int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
                             errno == ENOENT ? "no such file or directory" : strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return list_archive(l, path, err);
-    list_dir(l, path);
+    /* One generation of a pack output directory, whatever a run switches meanwhile. */
+    char *top = sp_outdir_current(path);
+    list_dir(l, top);
+    free(top);
     return 0;
 }
 

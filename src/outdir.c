@@ -141,6 +141,20 @@ static void read_current(sp_outdir *od)
     }
 }
 
+char *sp_outdir_current(const char *dir)
+{
+    char *link = sp_xasprintf("%s/" SP_OUTDIR_OWN "/" CURRENT, dir);
+    char buf[64];
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    free(link);
+    if (n <= 0)
+        return sp_xstrdup(dir);
+    buf[n] = '\0';
+    if (!gen_number(buf))
+        return sp_xstrdup(dir);
+    return sp_xasprintf("%s/" SP_OUTDIR_OWN "/%s", dir, buf);
+}
+
 void sp_outdir_tidy(const char *dir)
 {
     sp_outdir od;

@@ -84,6 +84,8 @@ const sp_check sp_checks[] = {
      "noCompress"},
     {"P014", W, "boot set file differs from the same file in stdlib.zip",
      "a stale pack output? repack"},
+    {"P015", E, "pack output directory does not match its manifest",
+     "edited, damaged or mixed by hand: repack into it"},
     {NULL, 0, NULL, NULL},
 };
 

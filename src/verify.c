@@ -12,6 +12,9 @@
 #include "sppack/alloc.h"
 #include "sppack/archive.h"
 #include "sppack/bundlepb.h"
+#include "sppack/hash.h"
+#include "sppack/outdir.h"
+#include "sppack/pack.h"
 #include "sppack/path.h"
 #include "sppack/treewalk.h"
 #include "verify_internal.h"
@@ -156,17 +159,93 @@ int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const 
 
 /* ---- pack output directories ---------------------------------------------------------------- */
 
+static const struct vitem *find_label(const struct vctx *c, const char *label)
+{
+    for (size_t i = 0; i < c->items.n; i++)
+        if (!strcmp(c->items.v[i].label, label))
+            return &c->items.v[i];
+    return NULL;
+}
+
+/* P015: the directory holds what its manifest lists, byte for byte, and
+ * nothing else; a directory without one is not held to anything. */
+static void check_manifest(struct vctx *c, const char *root)
+{
+    char *path = sp_path_join(root, SP_MANIFEST_NAME);
+    sp_map m;
+    int has = sp_map_open(&m, path, NULL) == 0;
+    free(path);
+    if (!has)
+        return;
+    sp_pack_result res;
+    sp_pack_result_init(&res);
+    if (sp_manifest_parse((const char *)m.data, m.size, &res) != 0) {
+        sp_report_add(c->r, c->f, "P015", SP_MANIFEST_NAME, NULL, "cannot be read as a manifest");
+    } else {
+        for (size_t i = 0; i < res.outputs.n; i++) {
+            const sp_pack_output *o = &res.outputs.v[i];
+            const struct vitem *it = find_label(c, o->path);
+            size_t n = 0;
+            unsigned char *bytes = it ? vctx_item_bytes(c, it, &n) : NULL;
+            char hex[17] = "";
+            if (bytes)
+                sp_xxh3_hex(bytes, n, hex);
+            if (!it)
+                sp_report_add(c->r, c->f, "P015", o->path, NULL, "listed in %s, but missing",
+                              SP_MANIFEST_NAME);
+            else if (!bytes)
+                sp_report_add(c->r, c->f, "P015", o->path, NULL, "cannot be read");
+            else if (n != o->size)
+                sp_report_add(c->r, c->f, "P015", o->path, NULL, "%zu bytes; %s says %llu", n,
+                              SP_MANIFEST_NAME, (unsigned long long)o->size);
+            else if (strcmp(hex, o->xxh3) != 0)
+                sp_report_add(c->r, c->f, "P015", o->path, NULL,
+                              "content differs from what %s records (xxh3 %s, not %s)",
+                              SP_MANIFEST_NAME, hex, o->xxh3);
+        }
+        for (size_t i = 0; i < c->items.n; i++) {
+            int listed = 0;
+            for (size_t k = 0; k < res.outputs.n && !listed; k++)
+                listed = !strcmp(res.outputs.v[k].path, c->items.v[i].label);
+            if (!listed)
+                sp_report_add(c->r, c->f, "P015", c->items.v[i].label, NULL, "not listed in %s",
+                              SP_MANIFEST_NAME);
+        }
+    }
+    sp_pack_result_release(&res);
+    sp_map_close(&m);
+}
+
+/* --deep: the zips of the directory read back whole, as in an archive. */
+static void deep_zips(struct vctx *c)
+{
+    for (size_t i = 0; i < c->items.n; i++) {
+        const struct vitem *it = &c->items.v[i];
+        size_t n = strlen(it->path), len = 0;
+        if (n < 4 || strcmp(it->path + n - 4, ".zip") != 0)
+            continue;
+        unsigned char *bytes = vctx_item_bytes(c, it, &len);
+        if (!bytes)
+            continue;
+        char *prefix = sp_xasprintf("%s!/", it->label);
+        verify_zip_deep(c, bytes, len, prefix);
+        free(prefix);
+    }
+}
+
 static int verify_dir(const char *path, const sp_verify_opts *o, sp_report *report, sp_error *err)
 {
     struct vctx c;
     vctx_init(&c, o, report, path);
     c.f->kind = "dir";
+    /* One generation of the directory, whatever a pack run switches meanwhile. */
+    char *top = sp_outdir_current(path);
     static const struct {
         const char *sub, *prefix;
     } parts[] = {{"jniLibs", "lib/"}, {"assets", "assets/"}};
     int rc = 0, found = 0;
     for (size_t p = 0; p < 2 && rc == 0; p++) {
-        char *root = sp_path_join(path, parts[p].sub);
+        char *root = sp_path_join(top, parts[p].sub);
         struct stat st;
         if (stat(root, &st) == 0 && S_ISDIR(st.st_mode)) {
             found = 1;
@@ -189,9 +268,14 @@ static int verify_dir(const char *path, const sp_verify_opts *o, sp_report *repo
     if (rc == 0 && !found)
         rc = sp_error_set(err, SP_EINPUT, path,
                           "a directory without jniLibs/ or assets/ is not a pack output");
-    if (rc == 0)
+    if (rc == 0) {
+        check_manifest(&c, top);
+        if (o->deep)
+            deep_zips(&c);
         run_layers(&c);
+    }
     vctx_release(&c);
+    free(top);
     return rc;
 }
 

@@ -62,6 +62,12 @@ char *sp_outdir_stage(sp_outdir *od, const char *rel, sp_error *err);
  * it. */
 int sp_outdir_keep(sp_outdir *od, const char *rel, sp_error *err);
 
+/* For readers: the directory holding DIR's current generation
+ * (DIR/.sp-pack/gN), so that everything read is of one generation whatever
+ * a run switches meanwhile; DIR itself when it holds none (a directory
+ * laid out by hand, or by an older sp-pack). Caller frees. */
+char *sp_outdir_current(const char *dir);
+
 /* Removes what runs killed outright left in DIR/.sp-pack, when there is
  * anything and no run holds the lock: for runs that write nothing. */
 void sp_outdir_tidy(const char *dir);

@@ -131,6 +131,22 @@ def build_all(work):
     common.sp_pack("inject", "--into", b.base, "--from", packed, "-o", clean, check=0)
     fx["clean-apk"] = Fixture(clean, [])
     fx["clean-dir"] = Fixture(packed, [])
+    # A pack directory that no longer matches its manifest: a stray file,
+    # and an output edited in place (a byte of os.py inside stdlib.zip).
+    def copied(name):
+        path = b.path(name)
+        shutil.copytree(packed, path, ignore=shutil.ignore_patterns(".sp-pack"))
+        return path
+    stray = copied("P015-stray")
+    with open(os.path.join(stray, "assets", "stray.txt"), "wb") as f:
+        f.write(b"not packed\n")
+    fx["P015"] = Fixture(stray, ["P015"])
+    edited = copied("P015-edited")
+    with open(os.path.join(edited, "assets", "stdlib.zip"), "r+b") as f:
+        data = f.read()
+        f.seek(data.index(b"# os\n"))
+        f.write(b"# OS\n")
+    fx["P015-edited"] = Fixture(edited, ["P015"])
     # An .apks set: a base without libraries, one split per ABI.
     base_only = b.path("base-only.apk")
     with zipfile.ZipFile(clean) as src, zipfile.ZipFile(base_only, "w") as dst:
