@@ -27,8 +27,8 @@ static const char pack_about[] =
 
 static const sp_cli_option pack_options[] = {
     {"out", 0, SP_CLI_STRING, "DIR",
-     "output directory (created; previous outputs replaced\natomically, left intact when the "
-     "run fails)",
+     "output directory, sp-pack's own (created; outputs replaced\natomically, left intact when "
+     "the run fails; one run\nat a time)",
      SP_CFG_PATH, 0, 0},
     {"apk", 0, SP_CLI_STRING, "FILE",
      "also write the content as an unsigned APK-layout zip:\nlib/<abi>/ page-aligned, assets/ "
@@ -102,7 +102,9 @@ const sp_cli_command cmd_pack_spec = {
     "Options taking values accept several after one flag: --stdlib a=D1 b=D2.\n"
     "The keys of a --config file are the long option names.\n\n"
     "Packing again into DIR rewrites only the outputs whose inputs changed; with\n"
-    "nothing changed it reads no input, writes nothing and reports 'up to date'.\n"};
+    "nothing changed it reads no input, writes nothing and reports 'up to date'.\n"
+    "DIR/assets, DIR/jniLibs and DIR/sp-pack.json are links into DIR/.sp-pack/,\n"
+    "switched to a new generation by one rename (docs/layout.md).\n"};
 
 /* ---- report --------------------------------------------------------------------------------- */
 

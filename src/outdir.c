@@ -90,15 +90,22 @@ static int take_lock(sp_outdir *od, sp_error *err)
         int e = errno;
         if (e != EWOULDBLOCK && e != EINTR)
             return sp_error_set(err, SP_EIO, od->own, "cannot lock: %s", strerror(e));
+        /* Its holder writes its process ID right after taking it, and
+         * empties the file when it lets go: wait a moment for one. */
         char pid[32] = "";
-        ssize_t n = pread(od->lock_fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
+        for (int tries = 0; tries < 100 && !*pid; tries++) {
+            ssize_t n = pread(od->lock_fd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            if (!*pid)
+                usleep(1000);
+        }
         return sp_error_set(err, SP_EIO, od->dir,
                             "another sp-pack (process %s) is writing this directory (hint: one "
                             "pack per output directory at a time)",
                             *pid ? pid : "?");
     }
+    od->locked = 1;
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(od->lock_fd, 0) != 0 || pwrite(od->lock_fd, pid, (size_t)n, 0) != n)
@@ -155,28 +162,7 @@ char *sp_outdir_current(const char *dir)
     return sp_xasprintf("%s/" SP_OUTDIR_OWN "/%s", dir, buf);
 }
 
-void sp_outdir_tidy(const char *dir)
-{
-    sp_outdir od;
-    memset(&od, 0, sizeof od);
-    od.own_fd = od.lock_fd = -1;
-    od.dir = sp_xstrdup(dir);
-    sp_strv_init(&od.files);
-    sp_strv names;
-    sp_strv_init(&names);
-    if (open_own(&od) == 0 && list_names(od.own_fd, &names) == 0) {
-        read_current(&od);
-        size_t expected = 1 + (od.current != NULL) + (sp_strv_contains(&names, CURRENT) != 0);
-        sp_error err;
-        sp_error_init(&err);
-        if (names.n > expected && take_lock(&od, &err) == 0)
-            remove_leftovers(&od);
-    }
-    sp_strv_release(&names);
-    sp_outdir_release(&od);
-}
-
-int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err)
+int sp_outdir_lock(sp_outdir *od, const char *dir, sp_error *err)
 {
     memset(od, 0, sizeof *od);
     od->own_fd = od->lock_fd = -1;
@@ -209,10 +195,15 @@ int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err)
         return -1;
     read_current(od);
     remove_leftovers(od);
+    return 0;
+}
+
+int sp_outdir_begin(sp_outdir *od, sp_error *err)
+{
     unsigned long next = od->current ? gen_number(od->current) + 1 : 1;
     od->gen = sp_xasprintf("g%lu", next);
     if (mkdirat(od->own_fd, od->gen, 0777) != 0) {
-        e = errno;
+        int e = errno;
         free(od->gen);
         od->gen = NULL;
         return sp_error_set(err, SP_EIO, od->own, "cannot write: %s", strerror(e));
@@ -427,6 +418,9 @@ void sp_outdir_release(sp_outdir *od)
         rmdir(od->own);
         rmdir(od->dir);
     }
+    /* No process ID of a run that is gone: empty the file, then let go. */
+    if (od->locked && ftruncate(od->lock_fd, 0) != 0)
+        od->locked = 0; /* nothing to do about it: the next holder overwrites it */
     if (od->lock_fd >= 0)
         close(od->lock_fd); /* releases the lock */
     if (od->own_fd >= 0)

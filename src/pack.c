@@ -184,6 +184,12 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (check_out_paths(opts, out_dir, err) != 0 ||
         sp_zip_dos_time(&params.dos_date, &params.dos_time, err) != 0)
         return -1;
+    /* One run per output directory, from here to the end. */
+    sp_outdir od;
+    if (sp_outdir_lock(&od, out_dir, err) != 0) {
+        sp_outdir_release(&od);
+        return -1;
+    }
 
     /* Unchanged inputs (by the snapshot of the last run) and untouched
      * outputs: nothing to write, nothing even to list. */
@@ -199,7 +205,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (pack_state_untouched(&prev, out_dir, opts, key_hex) &&
         pack_inputs_unchanged(base, opts, key, jobs) &&
         reuse_result(&prev, out_dir, opts, res) == 0) {
-        sp_outdir_tidy(out_dir);
+        sp_outdir_release(&od);
         pack_state_release(&prev);
         free(base);
         return 0;
@@ -218,7 +224,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (rc == 0 && opts->strict)
         rc = strict_gate(res, out_dir, err);
     if (rc == 0)
-        rc = pack_write(&plan, &prev, opts, out_dir, jobs, res, &next, err);
+        rc = pack_write(&plan, &prev, opts, &od, jobs, res, &next, err);
     if (rc == 0 && base) {
         memcpy(next.options, key_hex, sizeof key_hex);
         for (size_t i = 0; i < res->warnings.n; i++)
@@ -232,5 +238,6 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     pack_state_release(&prev);
     pack_state_release(&next);
     free(base);
+    sp_outdir_release(&od);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "sppack/file.h"
 #include "sppack/inputload.h"
 #include "sppack/libcheck.h"
+#include "sppack/outdir.h"
 #include "sppack/pack.h"
 #include "sppack/treewalk.h"
 #include "sppack/vec.h"
@@ -196,11 +197,12 @@ void pack_inputs_snapshot(const char *base, const sp_pack_opts *o, uint64_t key,
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-/* Writes the plan into out_dir (and opts->apk_path), keeping the outputs
- * prev says are up to date; fills res's outputs and next with what was
- * written. On failure out_dir is as it was. */
+/* Writes the plan as a new generation of the locked output directory od
+ * (and opts->apk_path), keeping the outputs prev says are up to date, and
+ * commits it; fills res's outputs and next with what was written. On
+ * failure the directory is as it was. */
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
-               const sp_pack_opts *opts, const char *out_dir, int jobs, sp_pack_result *res,
+               const sp_pack_opts *opts, sp_outdir *od, int jobs, sp_pack_result *res,
                struct pack_state *next, sp_error *err);
 
 #endif

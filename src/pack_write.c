@@ -171,14 +171,11 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
 }
 
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
-               const sp_pack_opts *opts, const char *out_dir, int jobs, sp_pack_result *res,
+               const sp_pack_opts *opts, sp_outdir *od, int jobs, sp_pack_result *res,
                struct pack_state *next, sp_error *err)
 {
-    sp_outdir od;
-    if (sp_outdir_begin(&od, out_dir, err) != 0) {
-        sp_outdir_release(&od);
+    if (sp_outdir_begin(od, err) != 0)
         return -1;
-    }
     size_t n = plan->outputs.n;
     struct job_item *items = sp_xcalloc(n, sizeof *items);
     int rc = 0;
@@ -188,7 +185,7 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
         it->out = o;
         it->entries = o->is_zip ? (long)o->entries.n : -1;
         const struct state_output *kept;
-        rc = stage(&od, prev, o->rel, o->recipe, &kept, &it->stage, err);
+        rc = stage(od, prev, o->rel, o->recipe, &kept, &it->stage, err);
         if (rc == 0 && kept) {
             it->size = kept->size;
             memcpy(it->xxh3, kept->xxh3, 17);
@@ -211,12 +208,11 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
         free(items[i].stage);
     free(items);
     if (rc == 0)
-        rc = write_manifest(&od, prev, res, next, err);
+        rc = write_manifest(od, prev, res, next, err);
     if (rc == 0 && opts->apk_path)
-        rc = write_apk(&od, prev, opts, next, err);
+        rc = write_apk(od, prev, opts, next, err);
     if (rc == 0)
-        rc = sp_outdir_commit(&od, err);
-    sp_outdir_release(&od);
+        rc = sp_outdir_commit(od, err);
     res->has_manifest = rc == 0;
     return rc;
 }

@@ -1,4 +1,4 @@
-/* The APK layer (DESIGN §5): which alignment each entry needs, writing an
+/* The APK layer (docs/apk.md): which alignment each entry needs, writing an
  * APK-layout zip from a pack output, and realigning an existing APK. */
 #ifndef SPPACK_APK_H
 #define SPPACK_APK_H

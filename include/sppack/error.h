@@ -1,7 +1,8 @@
 /* Errors carried up to the command layer, which prints them once.
  *
  * Library code never prints or exits: it fills an sp_error and returns -1.
- * The status is the process exit code the command should use (DESIGN §2). */
+ * The status is the process exit code the command should use (docs/sp-pack.1,
+ * EXIT STATUS). */
 #ifndef SPPACK_ERROR_H
 #define SPPACK_ERROR_H
 

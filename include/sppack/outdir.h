@@ -9,9 +9,10 @@
  *   DIR/.sp-pack/gN/               every output file of that generation
  *   DIR/.sp-pack/lock              held (flock) by the run writing DIR
  *
- * A run takes the lock (another run holding it is an error at once: one
- * run per output directory), removes what runs killed outright left in
- * .sp-pack/, and writes the next generation gN+1 beside the current one:
+ * A run takes the lock first (another run holding it is an error at once:
+ * one run per output directory), removes what runs killed outright left in
+ * .sp-pack/, and, when it has anything to write, writes the next
+ * generation gN+1 beside the current one:
  * each output written anew, or hard-linked from the current generation
  * when it is up to date. The commit syncs the new files to storage, makes
  * the top-level links (refusing a real file or directory in the way), then
@@ -35,7 +36,8 @@ typedef struct sp_outdir {
     char *dir;     /* the output directory, as given */
     char *own;     /* DIR/.sp-pack */
     int own_fd;    /* open on it */
-    int lock_fd;   /* DIR/.sp-pack/lock, locked */
+    int lock_fd;   /* DIR/.sp-pack/lock */
+    int locked;    /* this run holds it */
     char *current; /* the current generation's name ("g7"), NULL for none */
     char *gen;     /* the generation being written ("g8") */
     char *stage;   /* DIR/.sp-pack/<gen>: where outputs are written */
@@ -49,9 +51,12 @@ typedef struct sp_outdir {
  * call from a signal handler. */
 void sp_outdir_cancel(void);
 
-/* Takes DIR (made when missing) for writing: the lock, then a fresh
- * generation to stage outputs in. */
-int sp_outdir_begin(sp_outdir *od, const char *dir, sp_error *err);
+/* Takes DIR (made when missing) for this run: the lock, then removes what
+ * runs killed outright left. */
+int sp_outdir_lock(sp_outdir *od, const char *dir, sp_error *err);
+
+/* Makes a fresh generation to stage outputs in. */
+int sp_outdir_begin(sp_outdir *od, sp_error *err);
 
 /* Staging path for the output rel (creating its parent directories);
  * records rel. Caller frees. NULL with err set on failure. */
@@ -68,16 +73,13 @@ int sp_outdir_keep(sp_outdir *od, const char *rel, sp_error *err);
  * laid out by hand, or by an older sp-pack). Caller frees. */
 char *sp_outdir_current(const char *dir);
 
-/* Removes what runs killed outright left in DIR/.sp-pack, when there is
- * anything and no run holds the lock: for runs that write nothing. */
-void sp_outdir_tidy(const char *dir);
-
 /* Makes the staged generation the current one (see above). On failure DIR
  * is as it was. */
 int sp_outdir_commit(sp_outdir *od, sp_error *err);
 
-/* Removes an uncommitted generation (and DIR, when this run made it),
- * releases the lock, frees od. Safe after commit. */
+/* Removes an uncommitted generation (and DIR, when this run made it and
+ * nothing was committed), releases the lock, frees od. Safe after commit,
+ * and after a failed sp_outdir_lock. */
 void sp_outdir_release(sp_outdir *od);
 
 #endif

@@ -1,4 +1,4 @@
-/* verify: the checks of DESIGN §7 over an APK, split APK, .apks set, App
+/* verify: the checks of docs/checks.md over an APK, split APK, .apks set, App
  * Bundle, plain zip or pack output directory.
  *
  * Only metadata is read: the end record, the central directory, local

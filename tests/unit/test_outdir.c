@@ -77,6 +77,12 @@ static ino_t inode(const char *dir, const char *rel)
     return ino;
 }
 
+/* What pack does: the lock, then a generation to write. */
+static int start(sp_outdir *od, const char *out, sp_error *err)
+{
+    return sp_outdir_lock(od, out, err) != 0 ? -1 : sp_outdir_begin(od, err);
+}
+
 int main(void)
 {
     const char *tmp = getenv("SP_TEST_TMP") ? getenv("SP_TEST_TMP") : "/tmp";
@@ -91,7 +97,7 @@ int main(void)
     /* A new directory: nothing shows before the commit; after it, every
      * output through the links, in generation g1. */
     sp_outdir od;
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(stage_file(&od, "assets/stdlib.zip", "zip") == 0);
     CHECK(stage_file(&od, "jniLibs/x86_64/liba.so", "elf") == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{}") == 0);
@@ -110,7 +116,7 @@ int main(void)
      * replaces its old version, a name no longer produced loses its link;
      * the old generation goes. */
     ino_t zip_ino = inode(out, "assets/stdlib.zip");
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(sp_outdir_keep(&od, "assets/stdlib.zip", &err) == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{2}") == 0);
     CHECK(has_text(out, "sp-pack.json", "{}")); /* still the old one */
@@ -130,14 +136,14 @@ int main(void)
     char *g9 = sp_path_join(own, "g9");
     char *planted = sp_path_join(g9, "cache");
     CHECK(sp_mkdirs(g9, &err) == 0 && symlink(victim, planted) == 0);
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(!exists(own, "g9") && exists(own, "g2"));
     CHECK(has_text(victim, "secret.txt", "keep"));
 
     /* The lock: a second run on the same directory fails at once, naming
      * the process holding it, and takes nothing away from the first. */
     sp_outdir second;
-    CHECK(sp_outdir_begin(&second, out, &err) == -1 && err.status == SP_EIO &&
+    CHECK(start(&second, out, &err) == -1 && err.status == SP_EIO &&
           strstr(err.msg, "another sp-pack (process ") && strstr(err.msg, out));
     sp_outdir_release(&second);
     CHECK(exists(own, "g3"));
@@ -148,7 +154,7 @@ int main(void)
 
     /* A failed run (released without commit) leaves the outputs as they
      * were, and no generation of its own. */
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{4}") == 0);
     sp_outdir_release(&od);
     CHECK(has_text(out, "sp-pack.json", "{3}") && count_prefixed(own, "g") == 1);
@@ -161,7 +167,7 @@ int main(void)
     CHECK(sp_write_file(secret, "keep", 4, &err) == 0);
     char *mine = sp_path_join(assets, "mine.txt");
     CHECK(sp_write_file(mine, "user", 4, &err) == 0);
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(stage_file(&od, "assets/stdlib.zip", "zip5") == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{5}") == 0);
     CHECK(sp_outdir_commit(&od, &err) == -1 && err.status == SP_EUSAGE &&
@@ -169,7 +175,7 @@ int main(void)
     sp_outdir_release(&od);
     CHECK(has_text(out, "assets/mine.txt", "user") && has_text(out, "sp-pack.json", "{3}"));
     CHECK(unlink(mine) == 0 && rmdir(assets) == 0 && symlink(victim, assets) == 0);
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(stage_file(&od, "assets/stdlib.zip", "zip6") == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{6}") == 0);
     CHECK(sp_outdir_commit(&od, &err) == 0);
@@ -179,14 +185,14 @@ int main(void)
 
     /* A failed first run into a new directory leaves no directory. */
     sp_remove_tree(out);
-    CHECK(sp_outdir_begin(&od, out, &err) == 0);
+    CHECK(start(&od, out, &err) == 0);
     CHECK(stage_file(&od, "sp-pack.json", "{7}") == 0);
     sp_outdir_release(&od);
     CHECK(access(out, F_OK) != 0 && errno == ENOENT);
 
     /* A link or file where sp-pack's own directory goes is refused. */
     CHECK(sp_mkdirs(out, &err) == 0 && symlink(victim, own) == 0);
-    CHECK(sp_outdir_begin(&od, out, &err) == -1 && strstr(err.msg, "not sp-pack's own directory"));
+    CHECK(start(&od, out, &err) == -1 && strstr(err.msg, "not sp-pack's own directory"));
     sp_outdir_release(&od);
     CHECK(has_text(victim, "secret.txt", "keep") && !exists(victim, "lock"));
 
