@@ -37,6 +37,33 @@ def mk(tree, abi="x86_64"):
     return tree
 
 
+class Churning:
+    """While in effect, a thread truncates path to `keep` bytes and writes
+    the rest of body back, again and again."""
+
+    def __init__(self, path, body, keep):
+        self.path, self.body, self.keep = path, body, keep
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.churn)
+
+    def churn(self):
+        while not self.stop.is_set():
+            with open(self.path, "r+b") as f:
+                f.truncate(self.keep)
+                f.seek(0, 2)
+                f.write(self.body[self.keep:])
+
+    def __enter__(self):
+        with open(self.path, "wb") as f:
+            f.write(self.body)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
 def popen(*args, **kw):
     return subprocess.Popen([common.SP_PACK] + [str(a) for a in args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
@@ -203,24 +230,10 @@ class HostilePackTest(common.TempDirTestCase):
         """An input truncated and rewritten while pack reads it: an error
         naming it (exit 3), never a signal."""
         big = os.path.join(self.tree, "big.py")
-        body = b"# " + b"x" * (8 << 20) + b"\n"
-        with open(big, "wb") as f:
-            f.write(body)
-        stop = threading.Event()
-
-        def churn():
-            while not stop.is_set():
-                with open(big, "r+b") as f:
-                    f.truncate(4096)
-                    f.seek(0, 2)
-                    f.write(body[4096:])
-
-        t = threading.Thread(target=churn)
-        t.start()
         out = os.path.join(self.tmp, "trunc")
         runs = hit = 0
         deadline = time.monotonic() + 60
-        try:
+        with Churning(big, b"# " + b"x" * (8 << 20) + b"\n", 4096):
             while runs < 200 and time.monotonic() < deadline and hit < 5:
                 p = common.sp_pack("pack", "-q", "--out", out, "--stdlib",
                                    "x86_64=" + self.tree, env=self.env)
@@ -230,9 +243,6 @@ class HostilePackTest(common.TempDirTestCase):
                 if p.returncode == 3:
                     self.assertRegex(p.stderr, r"big\.py: changed while sp-pack was reading it")
                     hit += 1
-        finally:
-            stop.set()
-            t.join()
         print("truncation: %d runs, %d saw the change" % (runs, hit))
         self.assertGreater(hit, 0, "no run saw the file change")
 
@@ -244,19 +254,8 @@ class HostilePackTest(common.TempDirTestCase):
         self.pack(out, "--apk", apk)
         with open(apk, "rb") as f:
             body = f.read()
-        stop = threading.Event()
-
-        def churn():
-            while not stop.is_set():
-                with open(apk, "r+b") as f:
-                    f.truncate(100)
-                    f.seek(0, 2)
-                    f.write(body[100:])
-
-        t = threading.Thread(target=churn)
-        t.start()
         runs = changed = 0
-        try:
+        with Churning(apk, body, 100):
             for i in range(150):
                 cmd = (["verify", apk], ["ls", apk], ["align", "-c", apk])[i % 3]
                 p = common.sp_pack(*cmd)
@@ -266,9 +265,6 @@ class HostilePackTest(common.TempDirTestCase):
                 if p.returncode == 3:
                     self.assertIn("app.apk: changed while sp-pack was reading it", p.stderr)
                     changed += 1
-        finally:
-            stop.set()
-            t.join()
         print("archive rewritten: %d runs, %d saw the change" % (runs, changed))
         self.assertGreater(changed, 0, "no run saw the archive change")
 
