@@ -1,6 +1,7 @@
 /* pack's outputs: every output of the plan staged (written, or linked when
  * the previous run's is up to date), the manifest, the APK, then one commit
  * (src/outdir.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -76,9 +77,23 @@ static int cmp_write_cost(const void *a, const void *b, void *ctx)
     return 0; /* a stable sort keeps manifest order */
 }
 
+/* An error names the output as users know it, DIR/rel, not the place in
+ * .sp-pack/ it was being written to. */
+static void name_output(sp_error *err, const char *stage, const char *dir, const char *rel)
+{
+    size_t n = strlen(stage);
+    if (strncmp(err->msg, stage, n) != 0)
+        return;
+    char *user = sp_path_join(dir, rel);
+    char *rest = sp_xstrdup(err->msg + n);
+    snprintf(err->msg, sizeof err->msg, "%s%s", user, rest);
+    free(rest);
+    free(user);
+}
+
 /* Writes every staged item with `jobs` threads (the calling one too). The
  * first failure in manifest order is the error. */
-static int write_staged(struct job_item *items, size_t n, int jobs, sp_error *err)
+static int write_staged(struct job_item *items, size_t n, int jobs, const char *dir, sp_error *err)
 {
     struct write_job j = {items, sp_xcalloc(n, sizeof *j.order)};
     size_t count = 0;
@@ -91,6 +106,7 @@ static int write_staged(struct job_item *items, size_t n, int jobs, sp_error *er
     for (size_t i = 0; i < n; i++)
         if (items[i].stage && items[i].failed) {
             *err = items[i].err;
+            name_output(err, items[i].stage, dir, items[i].out->rel);
             return -1;
         }
     return 0;
@@ -196,7 +212,7 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
         }
     }
     if (rc == 0)
-        rc = write_staged(items, n, jobs, err);
+        rc = write_staged(items, n, jobs, od->dir, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct job_item *it = &items[i];
         sp_pack_output out = {sp_xstrdup(it->out->rel), it->out->abi, it->size, "", it->entries};

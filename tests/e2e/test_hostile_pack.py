@@ -314,6 +314,29 @@ class HostilePackTest(common.TempDirTestCase):
                            "--exclude", "json", env={"SP_PACK_STATE_DIR": state}, timeout=20)
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_write_failure_names_the_output_and_changes_nothing(self):
+        """A write that fails (here: a file size limit) names the output as
+        users know it, not where it was being written, and leaves the
+        previous outputs as they were."""
+        import resource
+        out = os.path.join(self.tmp, "w")
+        self.pack(out)
+        before = common.snapshot(out)
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+
+        p = subprocess.run([common.SP_PACK, "pack", "-q", "--out", out, "--stdlib",
+                            "x86_64=" + self.tree, "--exclude", "json"], capture_output=True,
+                           text=True, env=dict(os.environ, **self.env), preexec_fn=limit)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertRegex(p.stderr, r"^sp-pack: %s/(assets|jniLibs)/\S+: cannot write: File too "
+                                   r"large\n$" % out)
+        self.assertNotIn(".sp-pack", p.stderr)
+        self.assertEqual(common.snapshot(out), before)
+        self.assertEqual(common.leftovers(out), [])
+
     def test_outputs_on_storage_before_the_switch(self):
         """The new generation is synced to storage before the rename that
         makes it current, and that rename's directory after it."""
