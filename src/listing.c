@@ -13,6 +13,7 @@
 #include "sppack/file.h"
 #include "sppack/libcheck.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/treewalk.h"
 
 /* An APK of a set, or an entry, is inflated to this much at most. */
@@ -237,14 +238,14 @@ char *sp_listing_json(const sp_listing *l, const char *path)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddNumberToObject(doc, "format", LISTING_FORMAT);
-    cJSON_AddStringToObject(doc, "path", path);
+    sp_json_add_text(doc, "path", path);
     cJSON_AddStringToObject(doc, "kind", l->kind);
     cJSON *libs = cJSON_AddArrayToObject(doc, "libraries");
     for (size_t i = 0; i < l->libs.n; i++) {
         const sp_listed_lib *x = &l->libs.v[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "abi", l->abis[x->abi]);
-        cJSON_AddStringToObject(o, "entry", x->entry);
+        sp_json_add_text(o, "abi", l->abis[x->abi]);
+        sp_json_add_text(o, "entry", x->entry);
         if (x->in_archive) {
             cJSON_AddNumberToObject(o, "offset", (double)x->offset);
             cJSON_AddNumberToObject(o, "align", x->align);
@@ -262,7 +263,7 @@ char *sp_listing_json(const sp_listing *l, const char *path)
     for (size_t i = 0; i < l->zips.n; i++) {
         const sp_listed_zip *z = &l->zips.v[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "entry", z->entry);
+        sp_json_add_text(o, "entry", z->entry);
         if (z->in_archive) {
             cJSON_AddNumberToObject(o, "offset", (double)z->offset);
             cJSON_AddStringToObject(o, "method", z->method ? "deflate" : "stored");
@@ -285,7 +286,9 @@ char *sp_listing_json(const sp_listing *l, const char *path)
                 bad += l->libs.v[i].not_16k;
             }
         const sp_abi *abi = sp_abi_known(l->abis[a]);
-        cJSON *o = cJSON_AddObjectToObject(abis, l->abis[a]);
+        char *key = sp_utf8_clean(l->abis[a]);
+        cJSON *o = cJSON_AddObjectToObject(abis, key);
+        free(key);
         cJSON_AddNumberToObject(o, "libraries", (double)n);
         cJSON_AddNumberToObject(o, "library_bytes", (double)bytes);
         cJSON *v = cJSON_AddObjectToObject(o, "devices_16k");

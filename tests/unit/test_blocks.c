@@ -1,6 +1,7 @@
 /* The building blocks: file copies (the same bytes whether the kernel copies
  * within one file system, across two, or not at all), the one temp-file
- * commit, the stable sort, directory listings, and sp_parallel_for. */
+ * commit, the stable sort, directory listings, sp_parallel_for, and the
+ * escaping of untrusted names. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include "sppack/path.h"
 #include "sppack/platform.h"
 #include "sppack/strv.h"
+#include "sppack/text.h"
 #include "sppack/vec.h"
 
 static int same_bytes(const char *path, const unsigned char *data, size_t n)
@@ -72,6 +74,39 @@ static void commits(const char *dir)
     unlink(path);
     free(tmp);
     free(path);
+}
+
+static void check_escape(const char *in, const char *want)
+{
+    char *got = sp_escape(in);
+    CHECK_STR(got, want);
+    free(got);
+}
+
+/* Untrusted names: one line, no terminal escape, valid UTF-8 in JSON. */
+static void texts(void)
+{
+    check_escape("lib/x86_64/libfoo.so", "lib/x86_64/libfoo.so");
+    check_escape("a\nsp-pack: fake", "a\\nsp-pack: fake");
+    check_escape("\x1b[31m\r\t\x7f", "\\x1b[31m\\r\\t\\x7f");
+    check_escape("back\\slash", "back\\\\slash");
+    check_escape("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"); /* kept */
+    check_escape("\xe9\xff", "\\xe9\\xff");                               /* not UTF-8 */
+    check_escape("\xc2\x9b"
+                 "2J",
+                 "\\u009b2J");                                /* C1 CSI */
+    check_escape("\xe2\x80\xae", "\\u202e");                  /* RTL override */
+    check_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");          /* a surrogate */
+    check_escape("\xc0\xaf", "\\xc0\\xaf");                   /* overlong '/' */
+    check_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* past U+10FFFF */
+    CHECK(sp_utf8_valid("caf\xc3\xa9", 5));
+    CHECK(!sp_utf8_valid("\xe2\x82", 2));
+    char *clean = sp_utf8_clean("a\xff\xc3\xa9\n");
+    CHECK_STR(clean, "a\\xff\xc3\xa9\n");
+    free(clean);
+    char *line = sp_escape_controls("a\nb\\c\xff");
+    CHECK_STR(line, "a\\nb\\c\xff");
+    free(line);
 }
 
 struct pair {
@@ -181,5 +216,6 @@ int main(void)
     sorts();
     listings(tmp);
     parallel();
+    texts();
     return check_done();
 }
