@@ -10,6 +10,7 @@
 #include "sppack/abi.h"
 #include "sppack/alloc.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipwriter.h"
 
@@ -68,6 +69,10 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     sp_zip z;
     if (sp_zip_open(&z, in, err) != 0)
         return -1;
+    if (sp_zip_check_names(&z, in, err) != 0) {
+        sp_zip_close(&z);
+        return -1;
+    }
     if (z.sig_block_offset != UINT64_MAX) {
         sp_zip_close(&z);
         return sp_error_set(err, SP_EINPUT, in,
@@ -96,9 +101,11 @@ size_t sp_apk_check_alignment(const sp_zip *z, unsigned page_size, sp_strv *prob
         unsigned a = sp_apk_alignment(e->name, e->method, page_size);
         if (a > 1 && e->data_offset % a != 0) {
             bad++;
+            char *name = sp_escape(e->name);
             sp_strv_push_owned(problems,
-                               sp_xasprintf("%s: data at offset %llu is not a multiple of %u",
-                                            e->name, (unsigned long long)e->data_offset, a));
+                               sp_xasprintf("%s: data at offset %llu is not a multiple of %u", name,
+                                            (unsigned long long)e->data_offset, a));
+            free(name);
         }
     }
     return bad;

@@ -14,6 +14,7 @@
 #include "sppack/archive.h"
 #include "sppack/file.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/bundlepb.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipreader.h"
@@ -237,14 +238,16 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         return -1;
     const sp_zip *z = &a.zip;
     struct plan p = {0};
-    int rc = 0;
+    /* Names that would escape an extraction, or that two entries hold, are
+     * not copied into an output that looks fine. */
+    int rc = sp_zip_check_names(z, o->into, err);
 
     /* Signed input: v2/v3 signing block or v1 signature files. */
     int v1 = 0;
     for (size_t i = 0; i < z->n; i++)
         v1 |= is_v1_signature_file(z->entries[i].name) &&
               strcmp(z->entries[i].name, "META-INF/MANIFEST.MF") != 0;
-    if ((z->sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
+    if (rc == 0 && (z->sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
         rc = sp_error_set(err, SP_EINPUT, o->into,
                           "signed %s: changing it would invalidate the signature "
                           "(hint: inject before signing, or --strip-signature and sign again)",
@@ -263,10 +266,12 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
     if (rc == 0)
         rc = collect(o, prefix, &p, err);
     for (size_t i = 0; i < z->n && rc == 0; i++)
-        if (is_added(&p, z->entries[i].name) && !o->replace)
+        if (is_added(&p, z->entries[i].name) && !o->replace) {
+            char *name = sp_escape(z->entries[i].name);
             rc = sp_error_set(err, SP_EINPUT, o->into,
-                              "%s is already there (hint: --replace to replace it)",
-                              z->entries[i].name);
+                              "%s is already there (hint: --replace to replace it)", name);
+            free(name);
+        }
 
     sp_buf native, cfg;
     sp_buf_init(&native);

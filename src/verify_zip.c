@@ -31,15 +31,6 @@ static uint32_t rd32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int cmp_entry_name(const void *a, const void *b, void *ctx)
-{
-    (void)ctx;
-    const sp_zip_entry *x = *(const sp_zip_entry *const *)a, *y = *(const sp_zip_entry *const *)b;
-    if (x->name_len != y->name_len)
-        return x->name_len < y->name_len ? -1 : 1;
-    return memcmp(x->name, y->name, x->name_len);
-}
-
 static int cmp_entry_offset(const void *a, const void *b, void *ctx)
 {
     (void)ctx;
@@ -96,19 +87,15 @@ void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int a
     }
     if (z->n > SP_ZIP_MAX_ENTRIES)
         sp_report_add(c->r, c->f, "Z006", whole, NULL, "%zu entries, over the classic limit", z->n);
-    /* Duplicates. */
-    const sp_zip_entry **names = sp_xcalloc(z->n, sizeof *names);
-    for (size_t i = 0; i < z->n; i++)
-        names[i] = &z->entries[i];
-    sp_sort(names, z->n, sizeof *names, cmp_entry_name, NULL);
-    for (size_t i = 1; i < z->n; i++)
-        if (cmp_entry_name(&names[i - 1], &names[i], NULL) == 0 &&
-            (i < 2 || cmp_entry_name(&names[i - 2], &names[i], NULL) != 0)) {
-            char *label = sp_xasprintf("%s%s", prefix, names[i]->name);
-            sp_report_add(c->r, c->f, "Z004", label, NULL, "name appears more than once");
-            free(label);
-        }
-    free(names);
+    /* Duplicates: the rule inject and align refuse by. */
+    const sp_zip_entry **dups;
+    size_t nd = sp_zip_duplicates(z, &dups);
+    for (size_t i = 0; i < nd; i++) {
+        char *label = sp_xasprintf("%s%s", prefix, dups[i]->name);
+        sp_report_add(c->r, c->f, "Z004", label, NULL, "name appears more than once");
+        free(label);
+    }
+    free(dups);
     /* Layout: before the first header, overlaps, running into the directory. */
     sp_sort(by, nv, sizeof *by, cmp_entry_offset, NULL);
     if (nv && by[0]->local_offset > 0)

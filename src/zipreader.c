@@ -8,6 +8,8 @@
 #include <zlib.h>
 
 #include "sppack/alloc.h"
+#include "sppack/text.h"
+#include "sppack/vec.h"
 
 #define EOCD_SIG 0x06054b50u
 #define EOCD64_LOCATOR_SIG 0x07064b50u
@@ -274,31 +276,15 @@ int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, s
     return 0;
 }
 
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-        if (!len || i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        if ((len == 2 && b < 0xC2) || (len == 3 && b == 0xE0 && s[i + 1] < 0xA0) ||
-            (len == 4 && (b > 0xF4 || (b == 0xF0 && s[i + 1] < 0x90))))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 const char *sp_zip_unsafe_name(const char *n, size_t len)
 {
     if (len != strlen(n))
         return "holds a NUL byte";
-    if (!valid_utf8((const unsigned char *)n, len))
+    if (!sp_utf8_valid(n, len))
         return "is not valid UTF-8";
+    for (const char *p = n; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            return "holds a control character";
     if (n[0] == '/')
         return "is absolute";
     if (strchr(n, '\\'))
@@ -309,4 +295,61 @@ const char *sp_zip_unsafe_name(const char *n, size_t len)
     if (!*n)
         return "is empty";
     return NULL;
+}
+
+static int cmp_name(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    const sp_zip_entry *x = *(const sp_zip_entry *const *)a, *y = *(const sp_zip_entry *const *)b;
+    if (x->name_len != y->name_len)
+        return x->name_len < y->name_len ? -1 : 1;
+    int c = memcmp(x->name, y->name, x->name_len);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+size_t sp_zip_duplicates(const sp_zip *z, const sp_zip_entry ***out)
+{
+    const sp_zip_entry **by = sp_xcalloc(z->n, sizeof *by);
+    for (size_t i = 0; i < z->n; i++)
+        by[i] = &z->entries[i];
+    sp_sort(by, z->n, sizeof *by, cmp_name, NULL);
+    size_t nd = 0;
+    for (size_t i = 1; i < z->n; i++) {
+        const sp_zip_entry *a = by[i - 1], *b = by[i];
+        if (a->name_len == b->name_len && !memcmp(a->name, b->name, a->name_len) &&
+            (nd == 0 || by[nd - 1]->name_len != b->name_len ||
+             memcmp(by[nd - 1]->name, b->name, b->name_len) != 0))
+            by[nd++] = b; /* the second of its name, once per name */
+    }
+    *out = by;
+    return nd;
+}
+
+int sp_zip_check_names(const sp_zip *z, const char *label, sp_error *err)
+{
+    for (size_t i = 0; i < z->n; i++) {
+        const sp_zip_entry *e = &z->entries[i];
+        const char *why = sp_zip_unsafe_name(e->name, e->name_len);
+        if (why) {
+            char *name = sp_escape(e->name);
+            sp_error_set(err, SP_EINPUT, label,
+                         "%s: entry name %s (hint: 'sp-pack verify' lists every such entry; "
+                         "rebuild the archive without them)",
+                         *name ? name : "(empty name)", why);
+            free(name);
+            return -1;
+        }
+    }
+    const sp_zip_entry **dups;
+    size_t nd = sp_zip_duplicates(z, &dups);
+    if (nd) {
+        char *name = sp_escape(dups[0]->name);
+        sp_error_set(err, SP_EINPUT, label,
+                     "%s: entry name appears more than once (hint: 'sp-pack verify' lists every "
+                     "such entry; rebuild the archive with each name once)",
+                     name);
+        free(name);
+    }
+    free(dups);
+    return nd ? -1 : 0;
 }

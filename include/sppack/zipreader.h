@@ -91,7 +91,19 @@ const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name);
 
 /* Why an entry name is unsafe to extract or install ("holds a '..'
  * component", "is absolute", "holds a backslash", "holds a NUL byte", "is not
- * valid UTF-8", "is empty"), or NULL when it is fine. len: the name's bytes. */
+ * valid UTF-8", "holds a control character", "is empty"), or NULL when it is
+ * fine. len: the name's bytes. The one rule: verify reports it (Z005), and
+ * inject and align refuse archives that break it. */
 const char *sp_zip_unsafe_name(const char *name, size_t len);
+
+/* Entries whose name an earlier entry has already (byte for byte), each
+ * name once, sorted by name, into *out (the caller frees the array).
+ * Returns how many. */
+size_t sp_zip_duplicates(const sp_zip *z, const sp_zip_entry ***out);
+
+/* What writers ask of an archive they copy: every name safe
+ * (sp_zip_unsafe_name) and none twice. Otherwise -1 and SP_EINPUT with
+ * "label: ENTRY: why", the entry escaped (sppack/text.h). */
+int sp_zip_check_names(const sp_zip *z, const char *label, sp_error *err);
 
 #endif

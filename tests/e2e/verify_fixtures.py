@@ -188,8 +188,10 @@ def build_all(work):
             z.writestr("assets/x.txt", b"one")
             z.writestr("assets/x.txt", b"two")
     fx["Z004"] = Fixture(dup, ["Z004"])
+    # Not aligned: align refuses unsafe names.
     fx["Z005"] = Fixture(b.apk("Z005.apk", [("../evil.txt", b"x"), ("/abs.txt", b"x"),
-                                            ("a\\b.txt", b"x")]), ["Z005"])
+                                            ("a\\b.txt", b"x"), ("a\nb.txt", b"x")],
+                               align=False), ["Z005"])
     z6 = bytearray(data)
     e = z6.rfind(b"PK\x05\x06")
     z6[e + 8:e + 12] = b"\xff\xff\xff\xff"

@@ -27,6 +27,68 @@ static int open_bytes(const char *path, const unsigned char *data, size_t n, sp_
     return sp_zip_open(z, path, err);
 }
 
+/* An archive of these names (stored, one byte each), opened. */
+static int names_zip(const char *path, const char *const *names, sp_zip *z)
+{
+    sp_error err;
+    sp_zipw *zw;
+    if (sp_zipw_open(&zw, path, &err) != 0)
+        return -1;
+    int rc = 0;
+    for (const char *const *n = names; *n && rc == 0; n++)
+        rc = sp_zipw_add_stored(zw, *n, "x", 1, 0, &err);
+    if (sp_zipw_end(zw, rc, &err) != 0)
+        return -1;
+    return sp_zip_open(z, path, &err);
+}
+
+/* The one name rule: what verify reports (Z004, Z005) and writers refuse. */
+static void name_rules(const char *path)
+{
+    CHECK(sp_zip_unsafe_name("lib/x86/libfoo.so", 17) == NULL);
+    CHECK(sp_zip_unsafe_name("caf\xc3\xa9.py", 8) == NULL);
+    CHECK_STR(sp_zip_unsafe_name("../x", 4), "holds a '..' component");
+    CHECK_STR(sp_zip_unsafe_name("a/../x", 6), "holds a '..' component");
+    CHECK(sp_zip_unsafe_name("a/..b", 5) == NULL);
+    CHECK_STR(sp_zip_unsafe_name("/etc/x", 6), "is absolute");
+    CHECK_STR(sp_zip_unsafe_name("a\\b", 3), "holds a backslash");
+    CHECK_STR(sp_zip_unsafe_name("a\nb", 3), "holds a control character");
+    CHECK_STR(sp_zip_unsafe_name("a\x7f", 2), "holds a control character");
+    CHECK_STR(sp_zip_unsafe_name("a\xff", 2), "is not valid UTF-8");
+    CHECK_STR(sp_zip_unsafe_name("a\0b", 3), "holds a NUL byte");
+    CHECK_STR(sp_zip_unsafe_name("", 0), "is empty");
+
+    sp_zip z;
+    sp_error err;
+    const char *fine[] = {"AndroidManifest.xml", "assets/a", "assets/b", NULL};
+    CHECK(names_zip(path, fine, &z) == 0);
+    const sp_zip_entry **dups;
+    CHECK(sp_zip_duplicates(&z, &dups) == 0);
+    free(dups);
+    CHECK(sp_zip_check_names(&z, "in.apk", &err) == 0);
+    sp_zip_close(&z);
+
+    const char *twice[] = {"b", "a", "b", "c", "a", "b", NULL};
+    CHECK(names_zip(path, twice, &z) == 0);
+    size_t nd = sp_zip_duplicates(&z, &dups);
+    CHECK(nd == 2);
+    if (nd == 2) { /* each name once, the second of it */
+        CHECK(dups[0] == &z.entries[4] && dups[1] == &z.entries[2]);
+    }
+    free(dups);
+    CHECK(sp_zip_check_names(&z, "in.apk", &err) != 0 && err.status == SP_EINPUT);
+    CHECK(strstr(err.msg, "in.apk: a: entry name appears more than once") == err.msg);
+    sp_zip_close(&z);
+
+    const char *forged[] = {"ok", "assets/a\nsp-pack: fake: error", NULL};
+    CHECK(names_zip(path, forged, &z) == 0);
+    CHECK(sp_zip_check_names(&z, "in.apk", &err) != 0);
+    CHECK(strstr(err.msg, "in.apk: assets/a\\nsp-pack: fake: error: entry name holds a control "
+                          "character") == err.msg);
+    CHECK(!strchr(err.msg, '\n'));
+    sp_zip_close(&z);
+}
+
 int main(void)
 {
     char *path = tmp_path("test_zipreader.zip");
@@ -116,6 +178,7 @@ int main(void)
     sp_zip_close(&y);
 
     free(copy);
+    name_rules(bad);
     unlink(path);
     unlink(bad);
     free(path);
