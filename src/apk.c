@@ -69,7 +69,7 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     sp_zip z;
     if (sp_zip_open(&z, in, err) != 0)
         return -1;
-    if (sp_zip_check_names(&z, in, err) != 0) {
+    if (sp_zip_check_entries(&z, in, err) != 0) {
         sp_zip_close(&z);
         return -1;
     }

@@ -240,7 +240,7 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
     struct plan p = {0};
     /* Names that would escape an extraction, or that two entries hold, are
      * not copied into an output that looks fine. */
-    int rc = sp_zip_check_names(z, o->into, err);
+    int rc = sp_zip_check_entries(z, o->into, err);
 
     /* Signed input: v2/v3 signing block or v1 signature files. */
     int v1 = 0;

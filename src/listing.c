@@ -16,8 +16,6 @@
 #include "sppack/text.h"
 #include "sppack/treewalk.h"
 
-/* An APK of a set, or an entry, is inflated to this much at most. */
-#define NESTED_MAX ((size_t)1 << 31)
 #define LISTING_FORMAT 1
 
 static int abi_of(sp_listing *l, const char *abi, size_t n)
@@ -84,7 +82,9 @@ static int is_python_zip(const char *path)
     return !strncmp(path, "assets/", 7) && n > 4 && !strcmp(path + n - 4, ".zip");
 }
 
-static void list_entry(sp_listing *l, const sp_archive_entry *ae)
+/* room: how much an inflated library may take, with what the archive
+ * holds already (sppack/zipreader.h, SP_ZIP_HELD_MAX). */
+static void list_entry(sp_listing *l, const sp_archive_entry *ae, size_t room)
 {
     const sp_zip_entry *e = ae->e;
     if (!e->valid)
@@ -109,10 +109,15 @@ static void list_entry(sp_listing *l, const sp_archive_entry *ae)
         sp_buf_init(&b);
         unsigned char *bytes = NULL;
         size_t n = 0;
-        if (e->method == 0) {
+        unsigned char head[4];
+        if (e->shared) {
+            /* a zip bomb's: never inflated */
+        } else if (e->method == 0) {
             bytes = (unsigned char *)sp_zip_data(ae->zip, e);
             n = e->csize;
-        } else if (sp_zip_read_entry(ae->zip, e, NESTED_MAX, &b, NULL) == 0) {
+        } else if (sp_zip_read_head(ae->zip, e, head, sizeof head) == (long)sizeof head &&
+                   sp_elf_is_elf(head, sizeof head) &&
+                   sp_zip_read_entry(ae->zip, e, room, &b, NULL) == 0) {
             bytes = (unsigned char *)b.data;
             n = b.len;
         }
@@ -151,11 +156,11 @@ static int list_archive(sp_listing *l, const char *path, sp_error *err)
     sp_error member;
     sp_error_init(&member);
     sp_archive_hooks hooks = {&member, NULL, member_failed};
-    if (sp_archive_open(&a, path, &hooks, NESTED_MAX, err) != 0)
+    if (sp_archive_open(&a, path, &hooks, SP_ZIP_HELD_MAX, err) != 0)
         return -1;
     l->kind = sp_archive_kind_name(a.kind);
     for (size_t i = 0; i < a.n; i++)
-        list_entry(l, &a.entries[i]);
+        list_entry(l, &a.entries[i], SP_ZIP_HELD_MAX - a.held);
     sp_archive_close(&a);
     if (member.status != SP_OK) {
         *err = member;

@@ -28,6 +28,8 @@ const sp_check sp_checks[] = {
     {"Z008", W, "STORED entry not 4-byte aligned", "run 'sp-pack align' before signing"},
     {"Z009", E, "entries overlap or run into the central directory",
      "the archive is damaged or crafted: rebuild it"},
+    {"Z010", E, "zip bomb: entries share compressed data, or more inflated bytes than verify holds",
+     "a crafted archive (or one too large to check in memory): rebuild it from its files"},
     {"L001", E, "native library compressed",
      "store lib/<abi>/*.so uncompressed (AGP: useLegacyPackaging = false; or 'sp-pack align')"},
     {"L002", E, "native library data not page-aligned",

@@ -6,8 +6,11 @@ interrupted runs leave no temporary file, and messages keep their reason."""
 import json
 import os
 import re
+import resource
 import shutil
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
@@ -18,6 +21,32 @@ def run_bytes(*args):
     """sp-pack with its output as bytes, as a reader that expects UTF-8 gets it."""
     return common.subprocess.run([common.SP_PACK] + [str(a) for a in args],
                                  capture_output=True)
+
+
+# Built with AddressSanitizer: its shadow memory and quarantine change what
+# memory figures mean, and it cannot run under an address-space limit.
+SANITIZED = b"__asan_init" in open(common.SP_PACK, "rb").read() if os.path.exists(
+    common.SP_PACK) else False
+MB = 1024 * 1024
+
+
+def measured(tmp, *args, as_limit=None):
+    """Runs sp-pack; returns (exit status, peak RSS in bytes, seconds,
+    stdout, stderr). as_limit: an address-space limit (ulimit -v) in bytes."""
+    out, err = os.path.join(tmp, "measured.out"), os.path.join(tmp, "measured.err")
+    limit = None
+    if as_limit:
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+    start = time.monotonic()
+    with open(out, "wb") as o, open(err, "wb") as e:
+        p = subprocess.Popen([common.SP_PACK] + [str(a) for a in args], stdout=o, stderr=e,
+                             preexec_fn=limit)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - start
+    with open(out, "rb") as o, open(err, "rb") as e:
+        return p.returncode, usage.ru_maxrss * 1024, seconds, o.read().decode(), e.read().decode()
 
 
 def temp_files(directory):
@@ -136,6 +165,95 @@ class ReportEscapingTest(HostileTestCase):
         p = run_bytes("verify", apk)
         self.assertIn(b"assets/\\xe9\\xff.txt: error[Z005]", p.stdout)
         p.stdout.decode("utf-8")
+
+
+class BombTest(HostileTestCase):
+    """Issue item 12: zip bombs are findings, within bounded memory."""
+
+    LIMIT = 300 * MB  # peak RSS allowed on every bomb case
+
+    def check_bounded(self, path, codes=(("verify", 1), ("verify --deep", 1), ("ls", 0)),
+                      limit=LIMIT):
+        results = {}
+        for cmd, code in codes:
+            with self.subTest(cmd=cmd, path=os.path.basename(path)):
+                rc, rss, secs, out, err = measured(self.tmp, *cmd.split(), path)
+                print("%s %s: exit %d, peak %.0f MB, %.1f s" % (
+                    cmd, os.path.basename(path), rc, rss / MB, secs), file=sys.stderr)
+                self.assertEqual(rc, code, err)
+                self.assertLess(rss, limit)
+                results[cmd] = out
+        return results
+
+    def test_shared_stream_bomb(self):
+        # The issue's case: 12 libraries on one 256 MiB deflate stream, 262 KB.
+        apk = self.write("bomb.apk", ha.lib_bomb())
+        self.assertLess(os.path.getsize(apk), 300 * 1024)
+        out = self.check_bounded(apk)
+        for cmd in ("verify", "verify --deep"):
+            z010 = re.findall(r"^.*: lib/x86_64/lib\d+\.so: error\[Z010\]: .*$", out[cmd], re.M)
+            self.assertEqual(len(z010), 12, out[cmd])
+            self.assertNotIn("E001", out[cmd])  # not inflated to be judged
+        doc = json.loads(common.sp_pack("verify", "--json", apk, check=1).stdout)
+        self.assertEqual(doc["summary"]["by_id"]["Z010"], 12)
+        # The writers do not copy it.
+        out_apk = os.path.join(self.tmp, "out.apk")
+        line = self.one_line(common.sp_pack("align", apk, out_apk), 1)
+        self.assertIn("zip bomb", line)
+        line = self.one_line(common.sp_pack("inject", "--into", apk, "--from", self.packed_dir(),
+                                            "-o", out_apk), 1)
+        self.assertIn("zip bomb", line)
+        self.assertFalse(os.path.exists(out_apk))
+        # The same with Python zips, a bomb inside a stored stdlib.zip, and
+        # APKs of an .apks set.
+        for name, data in (("bomb-zips.apk", ha.zips_bomb()), ("bomb-nested.apk", ha.nested_bomb()),
+                           ("bomb-members.apks", ha.members_bomb())):
+            out = self.check_bounded(self.write(name, data), (("verify", 1), ("verify --deep", 1)))
+            self.assertIn("error[Z010]", out["verify"])
+
+    def test_inflated_one_at_a_time(self):
+        # Four deflated libraries of 96 MiB each, ELF headers and zeros: each
+        # is inflated to be judged, then let go before the next.
+        apk = self.write("libs.apk", ha.elf_headed_libs(4, 96 << 20))
+        out = self.check_bounded(apk, (("verify", 1), ("ls", 0)),
+                                 limit=(600 if SANITIZED else 300) * MB)
+        # Inflated and judged: libelf reads zeros as an ELF of machine 0.
+        self.assertEqual(len(re.findall(r"error\[E002\]", out["verify"])), 4, out["verify"])
+        self.assertNotIn("Z010", out["verify"])
+
+    def test_over_the_bound(self):
+        # One library inflating to 300 MiB: more than verify holds at once.
+        apk = self.write("big.apk", ha.elf_headed_libs(1, 300 << 20))
+        out = self.check_bounded(apk, (("verify", 1), ("ls", 0)))
+        self.assertRegex(out["verify"], r"lib0\.so: error\[Z010\]: not inflated: its 314572800 "
+                                        r"bytes would be more than the 256 MiB")
+        self.assertNotIn("E001", out["verify"])
+
+    def test_apks_members_bounded(self):
+        # Three deflated APKs of 100 MiB each in a 300 KB set: two are held,
+        # the third would pass the bound.
+        apks = self.write("set.apks", ha.apks_of_members(3, 100 << 20))
+        out = self.check_bounded(apks, (("verify", 1),), limit=(600 if SANITIZED else 300) * MB)
+        z010 = re.findall(r"^.*error\[Z010\].*$", out["verify"], re.M)
+        self.assertEqual(len(z010), 1, out["verify"])
+        self.assertIn("splits/m2.apk: error[Z010]: cannot be read: not inflated", z010[0])
+
+    def test_memory_limit(self):
+        # Under an address-space limit (ulimit -v) smaller than what one
+        # inflation asks for: a finding, never an abort ("out of memory").
+        if SANITIZED:
+            self.skipTest("AddressSanitizer cannot run under an address-space limit")
+        lib = self.write("lib.apk", ha.elf_headed_libs(1, 200 << 20))
+        bomb = self.write("bomb.apk", ha.lib_bomb())
+        rc, rss, _, out, err = measured(self.tmp, "verify", lib, as_limit=160 * MB)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("error[Z010]: not inflated: cannot hold 209715200 inflated bytes: out of "
+                      "memory", out)
+        self.assertNotIn("out of memory", err)
+        for cmd in (["verify"], ["verify", "--deep"], ["ls"]):
+            rc, _, _, out, err = measured(self.tmp, *cmd, bomb, as_limit=160 * MB)
+            self.assertIn(rc, (0, 1), err)
+            self.assertEqual(err, "")
 
 
 if __name__ == "__main__":
