@@ -112,6 +112,20 @@ char *sp_temp_path(const char *path)
     return sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
 }
 
+char *sp_temp_target(const char *path)
+{
+    const char *tag = strstr(path, ".sp-pack-tmp-");
+    while (tag && strstr(tag + 1, ".sp-pack-tmp-"))
+        tag = strstr(tag + 1, ".sp-pack-tmp-");
+    if (tag && tag > path) {
+        const char *d = tag + strlen(".sp-pack-tmp-");
+        size_t digits = strspn(d, "0123456789");
+        if (digits > 0 && d[digits] == '\0')
+            return sp_xstrndup(path, (size_t)(tag - path));
+    }
+    return sp_xstrdup(path);
+}
+
 int sp_commit(int rc, const char *tmp, const char *path, sp_error *err)
 {
     if (rc == 0 && rename(tmp, path) != 0)

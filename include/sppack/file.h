@@ -31,6 +31,10 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
  * with err when the rename fails. A concurrent reader never sees half a
  * file. */
 char *sp_temp_path(const char *path);
+/* What a path of sp_temp_path stands for: path without its
+ * ".sp-pack-tmp-PID", or a copy of path when it is not one. For messages,
+ * which name the output the user asked for. */
+char *sp_temp_target(const char *path);
 int sp_commit(int rc, const char *tmp, const char *path, sp_error *err);
 /* sp_write_file through sp_temp_path and sp_commit. */
 int sp_write_file_atomic(const char *path, const void *data, size_t n, sp_error *err);

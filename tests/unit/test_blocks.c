@@ -109,6 +109,51 @@ static void texts(void)
     free(line);
 }
 
+/* Messages longer than sp_error holds keep their reason and the file name. */
+static void long_messages(void)
+{
+    sp_error err;
+    char *dir = sp_xmalloc(3001);
+    memset(dir, 'd', 3000);
+    dir[3000] = '\0';
+    char *path = sp_xasprintf("/%s/\xc3\xa9t\xc3\xa9/app.apk", dir);
+    sp_error_set(&err, SP_EIO, path, "cannot read: %s", "No such file or directory");
+    size_t n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && n > 1500);
+    CHECK(strncmp(err.msg, "/ddd", 4) == 0 && strstr(err.msg, "..."));
+    const char *end = "/\xc3\xa9t\xc3\xa9/app.apk: cannot read: No such file or directory";
+    CHECK(n > strlen(end) && !strcmp(err.msg + n - strlen(end), end));
+    CHECK(sp_utf8_valid(err.msg, n)); /* cut between characters */
+    /* A reason longer than the buffer: its start and end stay. */
+    char *reason = sp_xasprintf("cannot copy from %s: No space left on device", dir);
+    sp_error_set(&err, SP_EIO, path, "%s", reason);
+    n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && strstr(err.msg, ": cannot copy from ddd"));
+    CHECK(n > 25 && !strcmp(err.msg + n - 25, ": No space left on device"));
+    CHECK(strstr(err.msg, "app.apk: cannot copy") != NULL);
+    /* Short ones are as they were; a prefix added later follows the rule. */
+    sp_error_set(&err, SP_EINPUT, "a.apk", "bad");
+    CHECK_STR(err.msg, "a.apk: bad");
+    sp_error_set(&err, SP_EINPUT, NULL, "bad");
+    sp_error_prefix(&err, "in.aab");
+    CHECK_STR(err.msg, "in.aab: bad");
+    sp_error_set(&err, SP_EINPUT, "base/native.pb", "%s", reason);
+    sp_error_prefix(&err, path);
+    n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && !strcmp(err.msg + n - 25, ": No space left on device"));
+    char *temp = sp_temp_path("out/app.apk");
+    char *target = sp_temp_target(temp);
+    CHECK_STR(target, "out/app.apk");
+    free(target);
+    target = sp_temp_target("out/app.sp-pack-tmp-x");
+    CHECK_STR(target, "out/app.sp-pack-tmp-x");
+    free(target);
+    free(temp);
+    free(reason);
+    free(path);
+    free(dir);
+}
+
 struct pair {
     int key, seq;
 };
@@ -217,5 +262,6 @@ int main(void)
     listings(tmp);
     parallel();
     texts();
+    long_messages();
     return check_done();
 }

@@ -81,6 +81,18 @@ static void name_rules(const char *path)
     CHECK(strstr(err.msg, "in.apk: a: entry name appears more than once") == err.msg);
     sp_zip_close(&z);
 
+    /* The writer's own refusal names the output, not its temporary name. */
+    char *tmp = sp_temp_path(path);
+    sp_zipw *zw;
+    CHECK(sp_zipw_open(&zw, tmp, &err) == 0);
+    CHECK(sp_zipw_add_stored(zw, "", "x", 1, 0, &err) != 0 && err.status == SP_EINPUT);
+    char *want = sp_xasprintf("%s: an entry with an empty name: not allowed", path);
+    CHECK_STR(err.msg, want);
+    free(want);
+    sp_zipw_abort(zw);
+    unlink(tmp);
+    free(tmp);
+
     const char *forged[] = {"ok", "assets/a\nsp-pack: fake: error", NULL};
     CHECK(names_zip(path, forged, &z) == 0);
     CHECK(sp_zip_check_entries(&z, "in.apk", &err) != 0);
