@@ -9,6 +9,8 @@
 
 #include "sppack/abi.h"
 #include "sppack/alloc.h"
+#include "sppack/cleanup.h"
+#include "sppack/file.h"
 #include "sppack/path.h"
 #include "sppack/text.h"
 #include "sppack/treewalk.h"
@@ -50,6 +52,7 @@ static int add_tree(sp_zipw *zw, const char *dir, const char *sub, const char *p
 int sp_apk_write_from_pack(const char *pack_dir, const char *path, unsigned page_size,
                            sp_error *err)
 {
+    sp_cleanup_stale(path); /* what killed runs left */
     char *tmp = sp_temp_path(path);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
@@ -79,7 +82,10 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
                             "signed APK: aligning would invalidate its v2/v3 signature "
                             "(hint: align before signing)");
     }
-    char *tmp = sp_temp_path(out);
+    /* In place on a symlink: the file it names is aligned, the link stays. */
+    char *dest = sp_path_replace_target(out);
+    sp_cleanup_stale(dest);
+    char *tmp = sp_temp_path(dest);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
     for (size_t i = 0; i < z.n && rc == 0; i++) {
@@ -88,8 +94,9 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     }
     rc = sp_zipw_end(zw, rc, err);
     sp_zip_close(&z);
-    rc = sp_commit(rc, tmp, out, err);
+    rc = sp_commit(rc, tmp, dest, err);
     free(tmp);
+    free(dest);
     return rc;
 }
 

@@ -339,8 +339,21 @@ static int make_opts(const sp_cli_values *v, sp_pack_opts *opts)
             return sp_cli_error(SP_EUSAGE, "pack: --python-version must be 3.Y, not '%s'", version);
         opts->python_version = major * 100 + minor;
     }
-    if (sp_cli_str(cmd, v, "apk"))
+    if (sp_cli_str(cmd, v, "apk")) {
+        /* The APK written over the output directory: refused before
+         * anything is written. */
+        char *apk = sp_realpath_lenient(sp_cli_str(cmd, v, "apk"));
+        char *out = sp_realpath_lenient(sp_cli_str(cmd, v, "out"));
+        int same = apk && out && !strcmp(apk, out);
+        free(apk);
+        free(out);
+        if (same)
+            return sp_cli_error(SP_EUSAGE,
+                                "pack: --apk %s is the --out directory (hint: write "
+                                "the APK beside it, such as --apk python.apk)",
+                                sp_cli_str(cmd, v, "apk"));
         opts->apk_path = sp_xstrdup(sp_cli_str(cmd, v, "apk"));
+    }
     const char *python = sp_cli_str(cmd, v, "python");
     if (python) {
         /* A bare name is found on PATH once, here, so the helper runs the same file. */

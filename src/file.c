@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sppack/alloc.h"
+#include "sppack/cleanup.h"
 #include "sppack/platform.h"
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err)
@@ -109,7 +110,9 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err)
 
 char *sp_temp_path(const char *path)
 {
-    return sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
+    char *tmp = sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
+    sp_cleanup_register(tmp); /* removed if a signal stops the run */
+    return tmp;
 }
 
 char *sp_temp_target(const char *path)
@@ -132,6 +135,7 @@ int sp_commit(int rc, const char *tmp, const char *path, sp_error *err)
         rc = sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
     if (rc != 0)
         unlink(tmp);
+    sp_cleanup_forget(tmp);
     return rc;
 }
 

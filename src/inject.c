@@ -12,6 +12,7 @@
 #include "sppack/alloc.h"
 #include "sppack/apk.h"
 #include "sppack/archive.h"
+#include "sppack/cleanup.h"
 #include "sppack/file.h"
 #include "sppack/path.h"
 #include "sppack/text.h"
@@ -303,7 +304,11 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
     if (rc == 0 && res->is_bundle && bundle_config(z, config, &p, &cfg, err) != 0)
         rc = sp_error_prefix(err, o->into);
 
-    char *tmp = sp_temp_path(o->out);
+    /* -o naming a symlink: the file it names is replaced, the link kept. */
+    char *dest = sp_path_replace_target(o->out);
+    if (rc == 0)
+        sp_cleanup_stale(dest); /* what killed runs left */
+    char *tmp = sp_temp_path(dest);
     sp_zipw *zw = NULL;
     if (rc == 0)
         rc = sp_zipw_open(&zw, tmp, err);
@@ -333,8 +338,9 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         res->added++;
     }
     rc = sp_zipw_end(zw, rc, err);
-    rc = sp_commit(rc, tmp, o->out, err);
+    rc = sp_commit(rc, tmp, dest, err);
     free(tmp);
+    free(dest);
     sp_buf_release(&native);
     sp_buf_release(&cfg);
     plan_release(&p);

@@ -29,7 +29,8 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
  * beside it (sp_temp_path, "PATH.sp-pack-tmp-PID"), then sp_commit renames
  * it over path when rc is 0, or removes it otherwise. Returns rc, or -1
  * with err when the rename fails. A concurrent reader never sees half a
- * file. */
+ * file. The temporary name is registered with sppack/cleanup.h from
+ * sp_temp_path to sp_commit, so that a signal does not leave it behind. */
 char *sp_temp_path(const char *path);
 /* What a path of sp_temp_path stands for: path without its
  * ".sp-pack-tmp-PID", or a copy of path when it is not one. For messages,

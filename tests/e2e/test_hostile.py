@@ -8,6 +8,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -324,6 +325,135 @@ class MessagesTest(HostileTestCase):
         self.assertNotIn("--exclude", line)
         self.assertIn("(hint: inject copies a pack output as it is", line)
         self.assertFalse(os.path.exists(out))
+
+
+class InterruptTest(HostileTestCase):
+    """Issue item 13 (archives): a stopped align or inject leaves no
+    temporary file; what a killed one left is removed by the next run;
+    pack --apk equal to --out is refused before anything is written."""
+
+    TRIES = 25      # runs per signal, at most
+    BUDGET = 60.0   # seconds per signal, at most
+
+    def setUp(self):
+        super().setUp()
+        # 3000 stored entries, 60 MB: a run writes its temporary file for a
+        # tenth of a second or so.
+        data = os.urandom(20000)
+        self.big = self.write("big.apk", ha.raw_zip(
+            [ha.MANIFEST] + [(b"assets/f%05d.bin" % i, data) for i in range(3000)]))
+        self.packed = self.packed_dir()
+        self.outdir = os.path.join(self.tmp, "outs")
+        os.makedirs(self.outdir)
+
+    def commands(self, out):
+        return {"align": ["align", self.big, out],
+                "inject": ["inject", "--into", self.big, "--from", self.packed, "-o", out]}
+
+    def stop_runs(self, args, out, sig):
+        """Runs args until one is stopped by sig while its temporary file
+        exists, TRIES times or BUDGET seconds at most; returns (runs, stopped)."""
+        runs = stopped = 0
+        start = time.monotonic()
+        while runs < self.TRIES and time.monotonic() - start < self.BUDGET:
+            runs += 1
+            if os.path.exists(out):
+                os.unlink(out)
+            p = subprocess.Popen([common.SP_PACK] + args, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+            tmp = "%s.sp-pack-tmp-%d" % (out, p.pid)
+            while p.poll() is None and not os.path.exists(tmp):
+                pass  # watch for the temporary file; bounded by the run itself
+            if p.poll() is None:
+                p.send_signal(sig)
+            _, err = p.communicate(timeout=120)
+            if p.returncode == -sig:
+                stopped += 1
+            else:
+                self.assertEqual(p.returncode, 0, err)
+            if sig != signal.SIGKILL:
+                self.assertEqual(temp_files(self.outdir), [], "run %d, exit %d" % (
+                    runs, p.returncode))
+            elif p.returncode == -sig:
+                return runs, stopped
+            if os.path.exists(out):  # finished before the signal: whole
+                common.sp_pack("align", "-c", out, check=0)
+            if stopped >= 3:
+                break
+        return runs, stopped
+
+    def test_signals_leave_no_temporary_file(self):
+        for name in ("align", "inject"):
+            out = os.path.join(self.outdir, name + ".apk")
+            for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                with self.subTest(command=name, signal=sig.name):
+                    runs, stopped = self.stop_runs(self.commands(out)[name], out, sig)
+                    print("%s, %s: %d runs, %d stopped mid-write, 0 temporary files left" % (
+                        name, sig.name, runs, stopped), file=sys.stderr)
+                    self.assertGreaterEqual(stopped, 1, "no run was stopped in %d" % runs)
+
+    def test_killed_runs_cleaned_by_the_next(self):
+        for name in ("align", "inject"):
+            with self.subTest(command=name):
+                out = os.path.join(self.outdir, name + ".apk")
+                runs, stopped = self.stop_runs(self.commands(out)[name], out, signal.SIGKILL)
+                self.assertEqual(stopped, 1, "no run was killed mid-write in %d" % runs)
+                left = temp_files(self.outdir)
+                self.assertEqual(len(left), 1, left)  # kill -9 leaves it
+                # A live run's file (this test's PID) and another output's stay.
+                live = "%s.sp-pack-tmp-%d" % (out, os.getpid())
+                other = os.path.join(self.outdir, "other.apk.sp-pack-tmp-999999999")
+                for f in (live, other):
+                    with open(f, "w") as fh:
+                        fh.write("x")
+                common.sp_pack(*self.commands(out)[name], check=0)
+                self.assertEqual(temp_files(self.outdir),
+                                 sorted([os.path.basename(live), os.path.basename(other)]))
+                os.unlink(live)
+                os.unlink(other)
+
+    def test_pack_apk_is_out(self):
+        out = os.path.join(self.tmp, "packed-out")
+        for apk in (out, out + "/", os.path.join(self.tmp, ".", "packed-out")):
+            line = self.one_line(common.sp_pack("pack", "--out", out, "--apk", apk, "--stdlib",
+                                                "x86_64=" + os.path.join(self.tmp, "none")), 2)
+            self.assertIn("is the --out directory", line)
+            self.assertFalse(os.path.exists(out))
+            self.assertEqual(temp_files(self.tmp), [])
+
+
+class SymlinkTest(HostileTestCase):
+    """Issue item 14: align in place on a symlink aligns its target."""
+
+    def test_align_through_a_link(self):
+        real = os.path.join(self.tmp, "real")
+        os.makedirs(real)
+        apk = os.path.join(real, "app.apk")
+        with open(apk, "wb") as f:  # stored entries at unaligned offsets
+            f.write(ha.raw_zip([ha.MANIFEST, (b"assets/a.txt", b"abc"),
+                                (b"assets/b.txt", b"defgh")]))
+        common.sp_pack("align", "-c", apk, check=1)
+        link = os.path.join(self.tmp, "link.apk")
+        os.symlink("real/app.apk", link)
+        common.sp_pack("align", link, check=0)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(os.readlink(link), "real/app.apk")
+        common.sp_pack("align", "-c", apk, check=0)
+        self.assertEqual(temp_files(self.tmp) + temp_files(real), [])
+        # An OUT that is a link, for align and inject: its target is written.
+        target = os.path.join(real, "target.apk")
+        with open(target, "wb") as f:
+            f.write(b"old")
+        out_link = os.path.join(self.tmp, "out.apk")
+        os.symlink(target, out_link)
+        for args in (["align", apk, out_link],
+                     ["inject", "--into", apk, "--from", self.packed_dir(), "-o", out_link]):
+            common.sp_pack(*args, check=0)
+            self.assertTrue(os.path.islink(out_link))
+            common.sp_pack("align", "-c", target, check=0)
+            os.unlink(target)
+            with open(target, "wb") as f:
+                f.write(b"old")
 
 
 if __name__ == "__main__":
