@@ -176,7 +176,7 @@ def all_archives(bomb_size=256 << 20):
     out = {"unsafe-%s.apk" % k: unsafe_apk(v) for k, v in UNSAFE_NAMES.items()}
     out["duplicate.apk"] = duplicate_apk()
     out["bomb-libs.apk"] = lib_bomb(12, bomb_size)
-    out["bomb-zips.apk"] = zips_bomb(bomb_size)
+    out["bomb-zips.apk"] = zips_bomb(16 << 20)
     out["bomb-nested.apk"] = nested_bomb()
     out["bomb-members.apks"] = members_bomb()
     return out
