@@ -175,7 +175,7 @@ static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const s
     sp_buf_init(&b);
     if (e &&
         sp_zip_read_entry(z, e, room < ((size_t)1 << 26) ? room : (size_t)1 << 26, &b, &err) == 0 &&
-        (b.len != mine.n || memcmp(b.data, mine.data, mine.n) != 0))
+        (b.len != mine.n || (mine.n && memcmp(b.data, mine.data, mine.n) != 0)))
         sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s", std->label, name);
     sp_buf_release(&b);
     vctx_item_close(c, &mine);
