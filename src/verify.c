@@ -81,9 +81,12 @@ int vctx_item_open(struct vctx *c, struct vitem *it, struct vbytes *b)
         sp_buf_release(&b->buf);
         if (err.status != SP_EIO)
             return -1;
+        const char *why = err.msg; /* "NAME: why"; the finding names the entry */
+        size_t k = strlen(e->name);
+        if (!strncmp(why, e->name, k) && !strncmp(why + k, ": ", 2))
+            why += k + 2;
         if (!it->refused) /* memory the system would not give */
-            sp_report_add(c->r, c->f, "Z010", it->label, NULL, "not inflated: %s",
-                          strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg);
+            sp_report_add(c->r, c->f, "Z010", it->label, NULL, "not inflated: %s", why);
         it->refused = 1;
         return -2;
     }
