@@ -9,7 +9,10 @@
 
 #include "sppack/abi.h"
 #include "sppack/alloc.h"
+#include "sppack/cleanup.h"
+#include "sppack/file.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipwriter.h"
 
@@ -49,6 +52,7 @@ static int add_tree(sp_zipw *zw, const char *dir, const char *sub, const char *p
 int sp_apk_write_from_pack(const char *pack_dir, const char *path, unsigned page_size,
                            sp_error *err)
 {
+    sp_cleanup_stale(path); /* what killed runs left */
     char *tmp = sp_temp_path(path);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
@@ -68,13 +72,20 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     sp_zip z;
     if (sp_zip_open(&z, in, err) != 0)
         return -1;
+    if (sp_zip_check_entries(&z, in, err) != 0) {
+        sp_zip_close(&z);
+        return -1;
+    }
     if (z.sig_block_offset != UINT64_MAX) {
         sp_zip_close(&z);
         return sp_error_set(err, SP_EINPUT, in,
                             "signed APK: aligning would invalidate its v2/v3 signature "
                             "(hint: align before signing)");
     }
-    char *tmp = sp_temp_path(out);
+    /* In place on a symlink: the file it names is aligned, the link stays. */
+    char *dest = sp_path_replace_target(out);
+    sp_cleanup_stale(dest);
+    char *tmp = sp_temp_path(dest);
     sp_zipw *zw;
     int rc = sp_zipw_open(&zw, tmp, err);
     for (size_t i = 0; i < z.n && rc == 0; i++) {
@@ -83,8 +94,9 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     }
     rc = sp_zipw_end(zw, rc, err);
     sp_zip_close(&z);
-    rc = sp_commit(rc, tmp, out, err);
+    rc = sp_commit(rc, tmp, dest, err);
     free(tmp);
+    free(dest);
     return rc;
 }
 
@@ -96,9 +108,11 @@ size_t sp_apk_check_alignment(const sp_zip *z, unsigned page_size, sp_strv *prob
         unsigned a = sp_apk_alignment(e->name, e->method, page_size);
         if (a > 1 && e->data_offset % a != 0) {
             bad++;
+            char *name = sp_escape(e->name);
             sp_strv_push_owned(problems,
-                               sp_xasprintf("%s: data at offset %llu is not a multiple of %u",
-                                            e->name, (unsigned long long)e->data_offset, a));
+                               sp_xasprintf("%s: data at offset %llu is not a multiple of %u", name,
+                                            (unsigned long long)e->data_offset, a));
+            free(name);
         }
     }
     return bad;

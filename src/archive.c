@@ -1,5 +1,6 @@
 #include "sppack/archive.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static void classify(sp_archive *a, const sp_archive_hooks *hooks, size_t member
         add_entries(a, z, "", bundle, &cap);
         return;
     }
-    /* Every member APK, inflated (bounded) and opened in turn. */
+    /* Every member APK, in place or inflated (bounded), opened in turn. */
     for (size_t i = 0; i < z->n; i++) {
         const sp_zip_entry *e = &z->entries[i];
         if (!e->valid || !ends_with(e->name, ".apk"))
@@ -87,11 +88,24 @@ static void classify(sp_archive *a, const sp_archive_hooks *hooks, size_t member
         sp_buf_init(&m->bytes);
         sp_error merr;
         sp_error_init(&merr);
-        int rc = sp_zip_read_entry(z, e, member_max, &m->bytes, &merr);
         enum sp_zip_problem why = SP_ZIP_TRUNCATED;
+        int rc = 0;
+        if (e->shared) {
+            why = SP_ZIP_SHARED;
+            rc = sp_error_set(&merr, SP_EINPUT, e->name,
+                              "shares its compressed data with another entry: a zip bomb");
+        } else if (e->method != 0 && e->usize > member_max - a->held) {
+            why = SP_ZIP_OVER_BOUND;
+            rc = sp_error_set(&merr, SP_EINPUT, e->name,
+                              "not inflated: its %u bytes and the set's other members would be "
+                              "more than the %zu MiB held at once",
+                              e->usize, member_max >> 20);
+        } else {
+            size_t max = e->method == 0 ? SIZE_MAX : member_max - a->held;
+            rc = sp_zip_entry_bytes(z, e, max, &m->bytes, &m->data, &m->size, &merr);
+        }
         if (rc == 0) {
-            rc = open_zip(&m->zip, (const unsigned char *)m->bytes.data, m->bytes.len, e->name,
-                          hooks, m->prefix, &merr);
+            rc = open_zip(&m->zip, m->data, m->size, e->name, hooks, m->prefix, &merr);
             why = m->zip.fatal;
         }
         if (rc != 0) {
@@ -102,6 +116,7 @@ static void classify(sp_archive *a, const sp_archive_hooks *hooks, size_t member
             free(m->prefix);
             continue;
         }
+        a->held += m->bytes.len;
         a->nmembers++;
     }
     for (size_t i = 0; i < a->nmembers; i++)

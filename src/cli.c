@@ -12,14 +12,18 @@
 #include "sppack/buf.h"
 #include "sppack/file.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 
 int sp_cli_error(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = sp_xvasprintf(fmt, ap, NULL);
+    char *raw = sp_xvasprintf(fmt, ap, NULL);
     va_end(ap);
-    /* One line per error, so a CI log shows it whole. */
+    /* One line per error, so a CI log shows it whole: whatever a name
+     * holds, no control character gets through. */
+    char *msg = sp_escape_controls(raw);
+    free(raw);
     fprintf(stderr, "sp-pack: %s%s\n", msg,
             status == SP_EUSAGE && !strstr(msg, "hint:") ? " (see 'sp-pack --help')" : "");
     free(msg);

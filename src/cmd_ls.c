@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "sppack/abi.h"
 #include "sppack/listing.h"
+#include "sppack/text.h"
 
 static const char ls_about[] =
     "Lists what an APK, split APK, .apks set, App Bundle or pack output directory\n"
@@ -42,11 +43,13 @@ static void print_text(const sp_listing *l)
             snprintf(offset, sizeof offset, "%llu", (unsigned long long)z->offset);
         if (z->markers >= 0)
             snprintf(markers, sizeof markers, "%ld", z->markers);
+        char *entry = sp_escape(z->entry); /* names come from the archive */
         printf("  %-12s %10s  %5s  %7s  %-7s %10s  %s  (%s markers)\n", "python", offset, "", "",
                !z->in_archive ? "file"
                : z->method    ? "deflate"
                               : "stored",
-               sp_cli_size((double)z->size, sz), z->entry, markers);
+               sp_cli_size((double)z->size, sz), entry, markers);
+        free(entry);
     }
     for (size_t i = 0; i < l->libs.n; i++) {
         const sp_listed_lib *x = &l->libs.v[i];
@@ -57,12 +60,15 @@ static void print_text(const sp_listing *l)
         }
         if (x->elf)
             snprintf(p_align, sizeof p_align, "%llu", (unsigned long long)x->p_align);
-        printf("  %-12s %10s  %5s  %7s  %-7s %10s  %s%s\n", l->abis[x->abi], offset, align, p_align,
+        char *abi = sp_escape(l->abis[x->abi]), *entry = sp_escape(x->entry);
+        printf("  %-12s %10s  %5s  %7s  %-7s %10s  %s%s\n", abi, offset, align, p_align,
                !x->in_archive ? "file"
                : x->method    ? "deflate"
                               : "stored",
-               sp_cli_size((double)x->size, sz), x->entry,
+               sp_cli_size((double)x->size, sz), entry,
                x->not_16k ? "  (not for 16 KB devices)" : "");
+        free(abi);
+        free(entry);
     }
     printf("per ABI (download size: shared entries %s + that ABI's libraries, as stored):\n",
            sp_cli_size((double)l->common_bytes, a));
@@ -84,9 +90,11 @@ static void print_text(const sp_listing *l)
                      bad == 1 ? "y" : "ies");
         else
             snprintf(verdict, sizeof verdict, "ready");
-        printf("  %-12s %4zu libraries %10s   total %10s   16 KB devices: %s\n", l->abis[i], n,
+        char *name = sp_escape(l->abis[i]);
+        printf("  %-12s %4zu libraries %10s   total %10s   16 KB devices: %s\n", name, n,
                sp_cli_size((double)bytes, a), sp_cli_size((double)(l->common_bytes + bytes), b),
                verdict);
+        free(name);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sppack/alloc.h"
+#include "sppack/cleanup.h"
 #include "sppack/platform.h"
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err)
@@ -120,22 +121,68 @@ int sp_write_file(const char *path, const void *data, size_t n, sp_error *err)
 
 char *sp_temp_path(const char *path)
 {
-    return sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
+    char *tmp = sp_xasprintf("%s.sp-pack-tmp-%ld", path, (long)getpid());
+    sp_cleanup_register(tmp); /* removed if a signal stops the run */
+    return tmp;
 }
 
-int sp_commit(int rc, const char *tmp, const char *path, sp_error *err)
+char *sp_temp_target(const char *path)
 {
+    const char *tag = strstr(path, ".sp-pack-tmp-");
+    while (tag && strstr(tag + 1, ".sp-pack-tmp-"))
+        tag = strstr(tag + 1, ".sp-pack-tmp-");
+    if (tag && tag > path) {
+        const char *d = tag + strlen(".sp-pack-tmp-");
+        size_t digits = strspn(d, "0123456789");
+        if (digits > 0 && d[digits] == '\0')
+            return sp_xstrndup(path, (size_t)(tag - path));
+    }
+    return sp_xstrdup(path);
+}
+
+/* fsync of path (a file, or a directory). */
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static int commit(int rc, const char *tmp, const char *path, int durable, sp_error *err)
+{
+    if (rc == 0 && durable && sync_path(tmp) != 0)
+        rc = sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
     if (rc == 0 && rename(tmp, path) != 0)
         rc = sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(errno));
     if (rc != 0)
         unlink(tmp);
+    sp_cleanup_forget(tmp);
+    if (rc == 0 && durable) {
+        char *dir = sp_xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[slash == dir] = '\0';
+        if (sync_path(slash ? dir : ".") != 0)
+            rc = sp_error_set(err, SP_EIO, path, "written, but cannot sync: %s", strerror(errno));
+        free(dir);
+    }
     return rc;
+}
+
+int sp_commit(int rc, const char *tmp, const char *path, sp_error *err)
+{
+    return commit(rc, tmp, path, 1, err);
 }
 
 int sp_write_file_atomic(const char *path, const void *data, size_t n, sp_error *err)
 {
     char *tmp = sp_temp_path(path);
-    int rc = sp_commit(sp_write_file(tmp, data, n, err), tmp, path, err);
+    int rc = commit(sp_write_file(tmp, data, n, err), tmp, path, 0, err);
     free(tmp);
     return rc;
 }

@@ -13,8 +13,10 @@
 #include "sppack/outdir.h"
 #include "sppack/apk.h"
 #include "sppack/archive.h"
+#include "sppack/cleanup.h"
 #include "sppack/file.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/bundlepb.h"
 #include "sppack/treewalk.h"
 #include "sppack/zipreader.h"
@@ -74,10 +76,25 @@ static void plan_release(struct plan *p)
     sp_strv_release(&p->zips);
 }
 
+/* Lists a part of the pack output. A symlink that leaves it, dangles or
+ * loops, or a special file, is an error with inject's own hint (the
+ * walker's names pack's --exclude, which inject does not take). */
+static int walk_output(const char *root, sp_tree *t, sp_error *err)
+{
+    sp_walk_opts wo = {.keep_pycache = 1, .leave_out = 1};
+    int rc = sp_tree_walk(root, &wo, t, err);
+    if (rc == 0 && t->nskipped)
+        rc = sp_error_set(err, SP_EINPUT, t->skipped[0].path,
+                          "%s (hint: inject copies a pack output as it is: remove it from the "
+                          "directory, or pack again)",
+                          t->skipped[0].why);
+    return rc;
+}
+
 static int add_tree(struct plan *p, const char *root, const char *prefix, sp_error *err)
 {
     sp_tree t;
-    int rc = sp_tree_walk(root, NULL, &t, err);
+    int rc = walk_output(root, &t, err);
     for (size_t i = 0; i < t.n && rc == 0; i++)
         add(p, sp_xasprintf("%s%s", prefix, t.files[i].rel), t.files[i].path);
     sp_tree_release(&t);
@@ -104,7 +121,7 @@ static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, 
     }
     if (rc == 0 && has_jni) {
         sp_tree t;
-        rc = sp_tree_walk(jni, NULL, &t, err);
+        rc = walk_output(jni, &t, err);
         for (size_t i = 0; i < t.n && rc == 0; i++) {
             const char *rel = t.files[i].rel;
             sp_lib_path lp;
@@ -152,7 +169,8 @@ static int is_added(const struct plan *p, const char *name)
 }
 
 /* The edited base/native.pb: what it held plus lib/<abi> for every ABI the
- * output has that it does not list yet. */
+ * output has that it does not list yet. Errors name the entry, not the
+ * archive (the caller adds it). */
 static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan *p, sp_buf *out,
                      sp_error *err)
 {
@@ -184,12 +202,16 @@ static int native_pb(const sp_zip *z, const sp_zip_entry *old, const struct plan
         char *path = sp_xasprintf("lib/%s", abis.v[i]);
         if (!sp_strv_contains(&listed, path)) {
             const sp_abi *abi = sp_abi_known(abis.v[i]);
-            if (!abi)
-                rc = sp_error_set(err, SP_EINPUT, NATIVE_PB,
-                                  "lib/%s: '%s' is not an ABI bundletool knows", abis.v[i],
-                                  abis.v[i]);
-            else
+            if (!abi) {
+                char *dir = sp_escape(abis.v[i]);
+                rc = sp_error_set(err, SP_EINPUT, NULL,
+                                  "base/lib/%s/: '%s' is not an ABI directory bundletool knows "
+                                  "(hint: rename or remove it; base/native.pb can only target %s)",
+                                  dir, dir, sp_abi_list());
+                free(dir);
+            } else {
                 sp_pb_add_native_dir(out, abi);
+            }
         }
         free(path);
     }
@@ -241,14 +263,16 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         return -1;
     const sp_zip *z = &a.zip;
     struct plan p = {0};
-    int rc = 0;
+    /* Names that would escape an extraction, or that two entries hold, are
+     * not copied into an output that looks fine. */
+    int rc = sp_zip_check_entries(z, o->into, err);
 
     /* Signed input: v2/v3 signing block or v1 signature files. */
     int v1 = 0;
     for (size_t i = 0; i < z->n; i++)
         v1 |= is_v1_signature_file(z->entries[i].name) &&
               strcmp(z->entries[i].name, "META-INF/MANIFEST.MF") != 0;
-    if ((z->sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
+    if (rc == 0 && (z->sig_block_offset != UINT64_MAX || v1) && !o->strip_signature)
         rc = sp_error_set(err, SP_EINPUT, o->into,
                           "signed %s: changing it would invalidate the signature "
                           "(hint: inject before signing, or --strip-signature and sign again)",
@@ -267,22 +291,28 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
     if (rc == 0)
         rc = collect(o, prefix, &p, err);
     for (size_t i = 0; i < z->n && rc == 0; i++)
-        if (is_added(&p, z->entries[i].name) && !o->replace)
+        if (is_added(&p, z->entries[i].name) && !o->replace) {
+            char *name = sp_escape(z->entries[i].name);
             rc = sp_error_set(err, SP_EINPUT, o->into,
-                              "%s is already there (hint: --replace to replace it)",
-                              z->entries[i].name);
+                              "%s is already there (hint: --replace to replace it)", name);
+            free(name);
+        }
 
     sp_buf native, cfg;
     sp_buf_init(&native);
     sp_buf_init(&cfg);
     const sp_zip_entry *old_native = res->is_bundle ? sp_zip_find(z, NATIVE_PB) : NULL;
     int edit_native = res->is_bundle && p.abis.n > 0;
-    if (rc == 0 && edit_native)
-        rc = native_pb(z, old_native, &p, &native, err);
-    if (rc == 0 && res->is_bundle)
-        rc = bundle_config(z, config, &p, &cfg, err);
+    if (rc == 0 && edit_native && native_pb(z, old_native, &p, &native, err) != 0)
+        rc = sp_error_prefix(err, o->into);
+    if (rc == 0 && res->is_bundle && bundle_config(z, config, &p, &cfg, err) != 0)
+        rc = sp_error_prefix(err, o->into);
 
-    char *tmp = sp_temp_path(o->out);
+    /* -o naming a symlink: the file it names is replaced, the link kept. */
+    char *dest = sp_path_replace_target(o->out);
+    if (rc == 0)
+        sp_cleanup_stale(dest); /* what killed runs left */
+    char *tmp = sp_temp_path(dest);
     sp_zipw *zw = NULL;
     if (rc == 0)
         rc = sp_zipw_open(&zw, tmp, err);
@@ -312,8 +342,9 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         res->added++;
     }
     rc = sp_zipw_end(zw, rc, err);
-    rc = sp_commit(rc, tmp, o->out, err);
+    rc = sp_commit(rc, tmp, dest, err);
     free(tmp);
+    free(dest);
     sp_buf_release(&native);
     sp_buf_release(&cfg);
     plan_release(&p);

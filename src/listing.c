@@ -14,10 +14,9 @@
 #include "sppack/file.h"
 #include "sppack/libcheck.h"
 #include "sppack/path.h"
+#include "sppack/text.h"
 #include "sppack/treewalk.h"
 
-/* An APK of a set, or an entry, is inflated to this much at most. */
-#define NESTED_MAX ((size_t)1 << 31)
 #define LISTING_FORMAT 1
 
 static int abi_of(sp_listing *l, const char *abi, size_t n)
@@ -84,7 +83,9 @@ static int is_python_zip(const char *path)
     return !strncmp(path, "assets/", 7) && n > 4 && !strcmp(path + n - 4, ".zip");
 }
 
-static void list_entry(sp_listing *l, const sp_archive_entry *ae)
+/* room: how much an inflated library may take, with what the archive
+ * holds already (sppack/zipreader.h, SP_ZIP_HELD_MAX). */
+static void list_entry(sp_listing *l, const sp_archive_entry *ae, size_t room)
 {
     const sp_zip_entry *e = ae->e;
     if (!e->valid)
@@ -109,10 +110,15 @@ static void list_entry(sp_listing *l, const sp_archive_entry *ae)
         sp_buf_init(&b);
         unsigned char *bytes = NULL;
         size_t n = 0;
-        if (e->method == 0) {
+        unsigned char head[4];
+        if (e->shared) {
+            /* a zip bomb's: never inflated */
+        } else if (e->method == 0) {
             bytes = (unsigned char *)sp_zip_data(ae->zip, e);
             n = e->csize;
-        } else if (sp_zip_read_entry(ae->zip, e, NESTED_MAX, &b, NULL) == 0) {
+        } else if (sp_zip_read_head(ae->zip, e, head, sizeof head) == (long)sizeof head &&
+                   sp_elf_is_elf(head, sizeof head) &&
+                   sp_zip_read_entry(ae->zip, e, room, &b, NULL) == 0) {
             bytes = (unsigned char *)b.data;
             n = b.len;
         }
@@ -151,11 +157,11 @@ static int list_archive(sp_listing *l, const char *path, sp_error *err)
     sp_error member;
     sp_error_init(&member);
     sp_archive_hooks hooks = {&member, NULL, member_failed};
-    if (sp_archive_open(&a, path, &hooks, NESTED_MAX, err) != 0)
+    if (sp_archive_open(&a, path, &hooks, SP_ZIP_HELD_MAX, err) != 0)
         return -1;
     l->kind = sp_archive_kind_name(a.kind);
     for (size_t i = 0; i < a.n; i++)
-        list_entry(l, &a.entries[i]);
+        list_entry(l, &a.entries[i], SP_ZIP_HELD_MAX - a.held);
     sp_archive_close(&a);
     if (member.status != SP_OK) {
         *err = member;
@@ -241,14 +247,14 @@ char *sp_listing_json(const sp_listing *l, const char *path)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddNumberToObject(doc, "format", LISTING_FORMAT);
-    cJSON_AddStringToObject(doc, "path", path);
+    sp_json_add_text(doc, "path", path);
     cJSON_AddStringToObject(doc, "kind", l->kind);
     cJSON *libs = cJSON_AddArrayToObject(doc, "libraries");
     for (size_t i = 0; i < l->libs.n; i++) {
         const sp_listed_lib *x = &l->libs.v[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "abi", l->abis[x->abi]);
-        cJSON_AddStringToObject(o, "entry", x->entry);
+        sp_json_add_text(o, "abi", l->abis[x->abi]);
+        sp_json_add_text(o, "entry", x->entry);
         if (x->in_archive) {
             cJSON_AddNumberToObject(o, "offset", (double)x->offset);
             cJSON_AddNumberToObject(o, "align", x->align);
@@ -266,7 +272,7 @@ char *sp_listing_json(const sp_listing *l, const char *path)
     for (size_t i = 0; i < l->zips.n; i++) {
         const sp_listed_zip *z = &l->zips.v[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "entry", z->entry);
+        sp_json_add_text(o, "entry", z->entry);
         if (z->in_archive) {
             cJSON_AddNumberToObject(o, "offset", (double)z->offset);
             cJSON_AddStringToObject(o, "method", z->method ? "deflate" : "stored");
@@ -289,7 +295,9 @@ char *sp_listing_json(const sp_listing *l, const char *path)
                 bad += l->libs.v[i].not_16k;
             }
         const sp_abi *abi = sp_abi_known(l->abis[a]);
-        cJSON *o = cJSON_AddObjectToObject(abis, l->abis[a]);
+        char *key = sp_utf8_clean(l->abis[a]);
+        cJSON *o = cJSON_AddObjectToObject(abis, key);
+        free(key);
         cJSON_AddNumberToObject(o, "libraries", (double)n);
         cJSON_AddNumberToObject(o, "library_bytes", (double)bytes);
         cJSON *v = cJSON_AddObjectToObject(o, "devices_16k");

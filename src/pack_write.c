@@ -9,6 +9,8 @@
 #include "pack_internal.h"
 #include "sppack/alloc.h"
 #include "sppack/apk.h"
+#include "sppack/cleanup.h"
+#include "sppack/file.h"
 #include "sppack/hash.h"
 #include "sppack/outdir.h"
 #include "sppack/parallel.h"
@@ -158,12 +160,14 @@ static int write_manifest(sp_outdir *od, const struct pack_state *prev, const sp
     return rc;
 }
 
-/* The APK, written from the staged files before anything is renamed, so a
- * failure there leaves the previous outputs as they were; an APK of the
- * same content that nobody touched stays as it is. */
+/* The APK, written from the staged files to a temporary name (*tmp) before
+ * anything is switched, so a failure there leaves the previous outputs as
+ * they were; renamed into place after the directory's switch. An APK of
+ * the same content that nobody touched stays as it is (*tmp NULL). */
 static int write_apk(const sp_outdir *od, const struct pack_state *prev, const sp_pack_opts *o,
-                     struct pack_state *next, sp_error *err)
+                     struct pack_state *next, char **tmp, sp_error *err)
 {
+    *tmp = NULL;
     XXH3_state_t *h = XXH3_createState();
     XXH3_64bits_reset(h);
     sp_hash_u64(h, o->page_size);
@@ -183,7 +187,9 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
         !strcmp(prev->apk.recipe, next->apk.recipe) &&
         pack_state_file_matches(o->apk_path, &prev->apk))
         return 0;
-    return sp_apk_write_from_pack(od->stage, o->apk_path, o->page_size, err);
+    sp_cleanup_stale(o->apk_path); /* what killed runs left */
+    *tmp = sp_temp_path(o->apk_path);
+    return sp_apk_write_from_pack(od->stage, *tmp, o->page_size, err);
 }
 
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
@@ -225,10 +231,14 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
     free(items);
     if (rc == 0)
         rc = write_manifest(od, prev, res, next, err);
+    char *apk_tmp = NULL;
     if (rc == 0 && opts->apk_path)
-        rc = write_apk(od, prev, opts, next, err);
+        rc = write_apk(od, prev, opts, next, &apk_tmp, err);
     if (rc == 0)
         rc = sp_outdir_commit(od, err);
+    if (apk_tmp) /* after the switch: renamed into place, or removed */
+        rc = sp_commit(rc, apk_tmp, opts->apk_path, err);
+    free(apk_tmp);
     res->has_manifest = rc == 0;
     return rc;
 }

@@ -180,3 +180,17 @@ char *sp_cache_dir(const char *sub)
         return sp_xasprintf("%s/.cache/sp-pack/%s", home, sub);
     return NULL;
 }
+
+char *sp_path_replace_target(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (real) {
+            char *copy = sp_xstrdup(real);
+            free(real);
+            return copy;
+        }
+    }
+    return sp_xstrdup(path);
+}

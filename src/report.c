@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sppack/alloc.h"
+#include "sppack/text.h"
 
 #define E SP_ERROR
 #define W SP_WARNING
@@ -19,13 +20,16 @@ const sp_check sp_checks[] = {
      "a tool rewrote part of the archive: rebuild it"},
     {"Z004", E, "duplicate entry name", "rebuild the archive with each name once"},
     {"Z005", E, "unsafe entry name",
-     "rename the entry: no '..', leading '/', backslash, NUL or invalid UTF-8"},
+     "rename the entry: no '..', leading '/', backslash, control character, NUL or invalid "
+     "UTF-8"},
     {"Z006", E, "ZIP64 or over the classic zip limits",
      "Android rejects ZIP64 APKs: stay under 65 534 entries and 4 GiB"},
     {"Z007", E, "CRC mismatch", "the entry's bytes are damaged: rebuild the archive"},
     {"Z008", W, "STORED entry not 4-byte aligned", "run 'sp-pack align' before signing"},
     {"Z009", E, "entries overlap or run into the central directory",
      "the archive is damaged or crafted: rebuild it"},
+    {"Z010", E, "zip bomb: entries share compressed data, or more inflated bytes than verify holds",
+     "a crafted archive (or one too large to check in memory): rebuild it from its files"},
     {"L001", E, "native library compressed",
      "store lib/<abi>/*.so uncompressed (AGP: useLegacyPackaging = false; or 'sp-pack align')"},
     {"L002", E, "native library data not page-aligned",
@@ -186,13 +190,23 @@ void sp_report_print_text(const sp_report *r, FILE *out)
         sp_report_file *f = &r->files[i];
         if (f->n > 1)
             qsort(f->v, f->n, sizeof *f->v, cmp_finding);
+        char *path = sp_escape(f->path);
         for (size_t k = 0; k < f->n; k++) {
             const sp_finding *x = &f->v[k];
-            fprintf(out, "%s: %s: %s[%s]: %s%s%s (hint: %s)\n", f->path, x->entry ? x->entry : "-",
-                    severity_name(x->check->severity), x->check->id, x->abi ? x->abi : "",
-                    x->abi ? ": " : "", x->message, x->check->hint);
+            /* Names come from the archive: escaped, so that none can end
+             * the line or talk to the terminal. */
+            char *entry = sp_escape(!x->entry ? "-" : *x->entry ? x->entry : "\"\"");
+            char *abi = sp_escape(x->abi ? x->abi : "");
+            char *msg = sp_escape(x->message);
+            fprintf(out, "%s: %s: %s[%s]: %s%s%s (hint: %s)\n", path, entry,
+                    severity_name(x->check->severity), x->check->id, abi, x->abi ? ": " : "", msg,
+                    x->check->hint);
+            free(entry);
+            free(abi);
+            free(msg);
             counts[x->check - sp_checks]++;
         }
+        free(path);
     }
     size_t errors = sp_report_count(r, SP_ERROR), warnings = sp_report_count(r, SP_WARNING);
     if (errors + warnings) {
@@ -212,14 +226,14 @@ cJSON *sp_finding_json(const sp_finding *x)
     cJSON_AddStringToObject(o, "id", x->check->id);
     cJSON_AddStringToObject(o, "severity", severity_name(x->check->severity));
     if (x->entry)
-        cJSON_AddStringToObject(o, "entry", x->entry);
+        sp_json_add_text(o, "entry", x->entry);
     else
         cJSON_AddNullToObject(o, "entry");
     if (x->abi)
-        cJSON_AddStringToObject(o, "abi", x->abi);
+        sp_json_add_text(o, "abi", x->abi);
     else
         cJSON_AddNullToObject(o, "abi");
-    cJSON_AddStringToObject(o, "message", x->message);
+    sp_json_add_text(o, "message", x->message);
     cJSON_AddStringToObject(o, "hint", x->check->hint);
     return o;
 }
@@ -234,7 +248,7 @@ void sp_report_print_json(const sp_report *r, FILE *out)
         if (f->n > 1)
             qsort(f->v, f->n, sizeof *f->v, cmp_finding);
         cJSON *jf = cJSON_CreateObject();
-        cJSON_AddStringToObject(jf, "path", f->path);
+        sp_json_add_text(jf, "path", f->path);
         cJSON_AddStringToObject(jf, "kind", f->kind);
         cJSON *jl = cJSON_AddArrayToObject(jf, "findings");
         size_t e = 0, w = 0;

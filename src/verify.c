@@ -35,12 +35,6 @@ static void vctx_release(struct vctx *c)
         free(c->items.v[i].owned_path);
     }
     free(c->items.v);
-    for (size_t i = 0; i < c->bufs.n; i++)
-        sp_buf_release(&c->bufs.v[i]);
-    free(c->bufs.v);
-    for (size_t i = 0; i < c->maps.n; i++)
-        sp_map_close(&c->maps.v[i]);
-    free(c->maps.v);
     for (size_t i = 0; i < c->libs.n; i++)
         if (c->libs.v[i].inspected)
             sp_elf_info_release(&c->libs.v[i].info);
@@ -54,29 +48,64 @@ static void vctx_release(struct vctx *c)
     sp_strv_release(&c->uncompressed);
 }
 
-unsigned char *vctx_item_bytes(struct vctx *c, const struct vitem *it, size_t *n)
+int vctx_item_open(struct vctx *c, struct vitem *it, struct vbytes *b)
 {
+    memset(b, 0, sizeof *b);
+    sp_buf_init(&b->buf);
     sp_error err;
     if (!it->zip) {
-        SP_VEC_GROW(c->maps);
-        if (sp_map_open(&c->maps.v[c->maps.n], it->file, &err) != 0)
-            return NULL;
-        *n = c->maps.v[c->maps.n].size;
-        return c->maps.v[c->maps.n++].data;
+        if (sp_map_open(&b->map, it->file, &err) != 0)
+            return -1;
+        b->data = b->map.data;
+        b->n = b->map.size;
+        return 0;
     }
-    if (!it->e->valid)
-        return NULL;
-    if (it->e->method == 0 && it->e->csize == it->e->usize) {
-        *n = it->e->csize;
-        return (unsigned char *)sp_zip_data(it->zip, it->e);
+    const sp_zip_entry *e = it->e;
+    if (!e->valid)
+        return -1;
+    if (e->shared)
+        return -2; /* the zip layer reports it */
+    if (e->method == 0 && e->csize == e->usize) {
+        b->data = (unsigned char *)sp_zip_data(it->zip, e);
+        b->n = e->csize;
+        return 0;
     }
-    SP_VEC_GROW(c->bufs);
-    sp_buf *b = &c->bufs.v[c->bufs.n++];
-    sp_buf_init(b);
-    if (sp_zip_read_entry(it->zip, it->e, VERIFY_NESTED_MAX, b, &err) != 0)
-        return NULL;
-    *n = b->len;
-    return (unsigned char *)b->data;
+    size_t room = c->held < VERIFY_HELD_MAX ? VERIFY_HELD_MAX - c->held : 0;
+    if (e->usize > room) {
+        if (!it->refused)
+            sp_report_add(c->r, c->f, "Z010", it->label, NULL,
+                          "not inflated: its %u bytes would be more than the %zu MiB verify holds "
+                          "at once (%zu MiB held)",
+                          e->usize, (size_t)VERIFY_HELD_MAX >> 20, c->held >> 20);
+        it->refused = 1;
+        return -2;
+    }
+    if (sp_zip_read_entry(it->zip, e, room, &b->buf, &err) != 0) {
+        sp_buf_release(&b->buf);
+        if (err.status != SP_EIO)
+            return -1;
+        const char *why = err.msg; /* "NAME: why"; the finding names the entry */
+        size_t k = strlen(e->name);
+        if (!strncmp(why, e->name, k) && !strncmp(why + k, ": ", 2))
+            why += k + 2;
+        if (!it->refused) /* memory the system would not give */
+            sp_report_add(c->r, c->f, "Z010", it->label, NULL, "not inflated: %s", why);
+        it->refused = 1;
+        return -2;
+    }
+    c->held += b->buf.len;
+    b->data = (unsigned char *)b->buf.data;
+    b->n = b->buf.len;
+    return 0;
+}
+
+void vctx_item_close(struct vctx *c, struct vbytes *b)
+{
+    c->held -= b->buf.len;
+    sp_buf_release(&b->buf);
+    sp_map_close(&b->map);
+    b->data = NULL;
+    b->n = 0;
 }
 
 static void run_layers(struct vctx *c)
@@ -114,6 +143,11 @@ static void on_member_failed(void *vc, const char *member, enum sp_zip_problem p
                              const char *msg)
 {
     struct vctx *c = vc;
+    if (problem == SP_ZIP_SHARED)
+        return; /* the zip layer reports it (Z010) */
+    size_t n = strlen(member);
+    if (!strncmp(msg, member, n) && !strncmp(msg + n, ": ", 2))
+        msg += n + 2; /* the finding names the member already */
     sp_report_add(c->r, c->f, problem == SP_ZIP_TRUNCATED ? "Z001" : verify_zip_problem_id(problem),
                   member, NULL, "cannot be read: %s", msg);
 }
@@ -127,28 +161,29 @@ int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const 
     sp_archive a;
     sp_archive_hooks hooks = {&c, on_issue, on_member_failed};
     sp_error aerr;
-    if (sp_archive_open_buffer(&a, data, size, label, &hooks, VERIFY_NESTED_MAX, &aerr) != 0) {
+    if (sp_archive_open_buffer(&a, data, size, label, &hooks, VERIFY_HELD_MAX, &aerr) != 0) {
         const char *msg = strchr(aerr.msg, ':') ? strchr(aerr.msg, ':') + 2 : aerr.msg;
         sp_report_add(report, c.f, verify_zip_problem_id(a.zip.fatal), NULL, NULL, "%s", msg);
         sp_archive_close(&a);
         vctx_release(&c);
         return 0;
     }
+    c.held = a.held;
     c.f->kind = sp_archive_kind_name(a.kind);
     if (a.kind == SP_ARCHIVE_AAB)
         read_bundle_config(&c, &a.zip);
     verify_zip_layer(&c, &a.zip, "", a.kind != SP_ARCHIVE_APKS);
     if (o->deep)
-        verify_zip_deep(&c, data, size, "");
+        verify_zip_deep(&c, &a.zip, data, size, "");
     for (size_t i = 0; i < a.nmembers; i++) {
         const sp_archive_member *m = &a.members[i];
         verify_zip_layer(&c, &m->zip, m->prefix, 1);
         if (o->deep)
-            verify_zip_deep(&c, (const unsigned char *)m->bytes.data, m->bytes.len, m->prefix);
+            verify_zip_deep(&c, &m->zip, m->data, m->size, m->prefix);
     }
     for (size_t i = 0; i < a.n; i++) {
         const sp_archive_entry *e = &a.entries[i];
-        struct vitem it = {e->path, sp_xstrdup(e->label), e->zip, e->e, NULL, NULL};
+        struct vitem it = {e->path, sp_xstrdup(e->label), e->zip, e->e, NULL, NULL, 0};
         SP_VEC_PUSH(c.items, it);
     }
     run_layers(&c);
@@ -159,7 +194,7 @@ int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const 
 
 /* ---- pack output directories ---------------------------------------------------------------- */
 
-static const struct vitem *find_label(const struct vctx *c, const char *label)
+static struct vitem *find_label(struct vctx *c, const char *label)
 {
     for (size_t i = 0; i < c->items.n; i++)
         if (!strcmp(c->items.v[i].label, label))
@@ -184,24 +219,26 @@ static void check_manifest(struct vctx *c, const char *root)
     } else {
         for (size_t i = 0; i < res.outputs.n; i++) {
             const sp_pack_output *o = &res.outputs.v[i];
-            const struct vitem *it = find_label(c, o->path);
-            size_t n = 0;
-            unsigned char *bytes = it ? vctx_item_bytes(c, it, &n) : NULL;
+            struct vitem *it = find_label(c, o->path);
+            struct vbytes b;
+            int opened = it && vctx_item_open(c, it, &b) == 0;
             char hex[17] = "";
-            if (bytes)
-                sp_xxh3_hex(bytes, n, hex);
+            if (opened)
+                sp_xxh3_hex(b.data, b.n, hex);
             if (!it)
                 sp_report_add(c->r, c->f, "P015", o->path, NULL, "listed in %s, but missing",
                               SP_MANIFEST_NAME);
-            else if (!bytes)
+            else if (!opened)
                 sp_report_add(c->r, c->f, "P015", o->path, NULL, "cannot be read");
-            else if (n != o->size)
-                sp_report_add(c->r, c->f, "P015", o->path, NULL, "%zu bytes; %s says %llu", n,
+            else if (b.n != o->size)
+                sp_report_add(c->r, c->f, "P015", o->path, NULL, "%zu bytes; %s says %llu", b.n,
                               SP_MANIFEST_NAME, (unsigned long long)o->size);
             else if (strcmp(hex, o->xxh3) != 0)
                 sp_report_add(c->r, c->f, "P015", o->path, NULL,
                               "content differs from what %s records (xxh3 %s, not %s)",
                               SP_MANIFEST_NAME, hex, o->xxh3);
+            if (opened)
+                vctx_item_close(c, &b);
         }
         for (size_t i = 0; i < c->items.n; i++) {
             int listed = 0;
@@ -220,16 +257,20 @@ static void check_manifest(struct vctx *c, const char *root)
 static void deep_zips(struct vctx *c)
 {
     for (size_t i = 0; i < c->items.n; i++) {
-        const struct vitem *it = &c->items.v[i];
-        size_t n = strlen(it->path), len = 0;
-        if (n < 4 || strcmp(it->path + n - 4, ".zip") != 0)
+        struct vitem *it = &c->items.v[i];
+        size_t n = strlen(it->path);
+        struct vbytes b;
+        if (n < 4 || strcmp(it->path + n - 4, ".zip") != 0 || vctx_item_open(c, it, &b) != 0)
             continue;
-        unsigned char *bytes = vctx_item_bytes(c, it, &len);
-        if (!bytes)
-            continue;
-        char *prefix = sp_xasprintf("%s!/", it->label);
-        verify_zip_deep(c, bytes, len, prefix);
-        free(prefix);
+        sp_zip z;
+        memset(&z, 0, sizeof z);
+        if (sp_zip_open_buffer(&z, b.data, b.n, it->label, NULL, NULL, NULL) == 0) {
+            char *prefix = sp_xasprintf("%s!/", it->label);
+            verify_zip_deep(c, &z, b.data, b.n, prefix);
+            free(prefix);
+        }
+        sp_zip_close(&z);
+        vctx_item_close(c, &b);
     }
 }
 
@@ -258,7 +299,8 @@ static int verify_dir(const char *path, const sp_verify_opts *o, sp_report *repo
                                    NULL,
                                    NULL,
                                    sp_xstrdup(t.files[i].path),
-                                   name};
+                                   name,
+                                   0};
                 SP_VEC_PUSH(c.items, it);
             }
             sp_tree_release(&t);

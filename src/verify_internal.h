@@ -13,8 +13,9 @@
 #include "sppack/verify.h"
 #include "sppack/zipreader.h"
 
-/* An inner archive or an inflated entry is read into memory up to this size. */
-#define VERIFY_NESTED_MAX ((size_t)1 << 31)
+/* The members of an .apks set and the entries inflated at one time hold at
+ * most this many bytes together. */
+#define VERIFY_HELD_MAX SP_ZIP_HELD_MAX
 
 /* An entry seen through the path it would have on a device. */
 struct vitem {
@@ -24,6 +25,15 @@ struct vitem {
     const sp_zip_entry *e;
     char *file;       /* directory items: the file to read */
     char *owned_path; /* directory items: storage of path */
+    int refused;      /* Z010 reported: not inflated */
+};
+
+/* An item's bytes while a layer looks at them. */
+struct vbytes {
+    unsigned char *data;
+    size_t n;
+    sp_buf buf; /* an inflated entry */
+    sp_map map; /* a file of a directory */
 };
 
 /* A library under lib/<abi>/. */
@@ -48,8 +58,7 @@ struct vctx {
     sp_report *r;
     sp_report_file *f;
     SP_VEC(struct vitem) items;
-    SP_VEC(sp_buf) bufs; /* bytes owned for inflated entries */
-    SP_VEC(sp_map) maps; /* files of a directory, mapped */
+    size_t held; /* inflated bytes held now: members of a set, open items */
     const sp_abi *abis[SP_MAX_ABIS];
     int nabis;
     SP_VEC(struct vlib) libs;
@@ -58,10 +67,14 @@ struct vctx {
     sp_strv uncompressed; /* ... whose BundleConfig.pb keeps these globs stored */
 };
 
-/* The uncompressed bytes of an item: a slice of the archive when stored, an
- * inflated copy otherwise, the mapped file for a directory. NULL when they
- * cannot be had. */
-unsigned char *vctx_item_bytes(struct vctx *c, const struct vitem *it, size_t *n);
+/* The uncompressed bytes of an item into b: a slice of the archive when
+ * stored, an inflated copy otherwise (within VERIFY_HELD_MAX with what is
+ * held already), the file for a directory. 0, or -1 when they cannot be had,
+ * or -2 when they were not inflated, a finding already made: an entry sharing
+ * its data with another, or one too large to hold (Z010). Every 0 needs its
+ * vctx_item_close. */
+int vctx_item_open(struct vctx *c, struct vitem *it, struct vbytes *b);
+void vctx_item_close(struct vctx *c, struct vbytes *b);
 
 /* The check ID for a problem of the zip reader. */
 const char *verify_zip_problem_id(enum sp_zip_problem p);
@@ -69,8 +82,10 @@ const char *verify_zip_problem_id(enum sp_zip_problem p);
 /* Z checks of one zip (prefix labels entries of an APK inside a set;
  * align_checks is 0 for a set, whose members are extracted, not mapped). */
 void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int align_checks);
-/* --deep: libzip's consistency check and every entry's CRC. */
-void verify_zip_deep(struct vctx *c, const unsigned char *data, size_t size, const char *prefix);
+/* --deep: libzip's consistency check and every entry's CRC (streamed,
+ * nothing kept; entries of z sharing their data are left to Z010). */
+void verify_zip_deep(struct vctx *c, const sp_zip *z, const unsigned char *data, size_t size,
+                     const char *prefix);
 /* L checks; fills c->libs and c->abis. */
 void verify_lib_layer(struct vctx *c);
 /* E checks of c->libs, and L006 (ABI parity). */

@@ -118,24 +118,44 @@ void verify_elf_layer(struct vctx *c)
     sp_libcheck_opts lo = {c->o->page_size, c->o->min_sdk};
     for (size_t i = 0; i < c->libs.n; i++) {
         struct vlib *l = &c->libs.v[i];
-        const struct vitem *it = &c->items.v[l->item];
+        struct vitem *it = &c->items.v[l->item];
         const sp_abi *abi = c->abis[l->abi];
-        size_t n = 0;
-        unsigned char *d = vctx_item_bytes(c, it, &n);
-        if (!d) {
+        if (it->zip && it->e->method != 0) {
+            /* Deflated: what the file is, from its head, before inflating it all. */
+            unsigned char head[64];
+            long got = sp_zip_read_head(it->zip, it->e, head, sizeof head);
+            if (got >= 0 && has_pk_magic(head, (size_t)got)) {
+                sp_report_add(c->r, c->f, "L008", it->label, abi->name, "holds a zip archive");
+                continue;
+            }
+            if (got >= 0 && !sp_elf_is_elf(head, (size_t)got)) {
+                sp_report_add(c->r, c->f, "E001", it->label, abi->name, "not an ELF file");
+                continue;
+            }
+        }
+        struct vbytes b;
+        int got = vctx_item_open(c, it, &b);
+        if (got == -2)
+            continue; /* not inflated: Z010 says why */
+        if (got != 0) {
             sp_report_add(c->r, c->f, "E001", it->label, abi->name, "cannot be read");
             continue;
         }
+        unsigned char *d = b.data;
+        size_t n = b.n;
         if (has_pk_magic(d, n)) {
             sp_report_add(c->r, c->f, "L008", it->label, abi->name, "holds a zip archive");
+            vctx_item_close(c, &b);
             continue;
         }
         sp_error err;
         if (!sp_elf_is_elf(d, n) || sp_elf_inspect(d, n, it->label, &l->info, &err) != 0) {
             sp_report_add(c->r, c->f, "E001", it->label, abi->name, "%s",
                           sp_elf_is_elf(d, n) ? "truncated or corrupt ELF" : "not an ELF file");
+            vctx_item_close(c, &b);
             continue;
         }
+        vctx_item_close(c, &b); /* what the checks need is in l->info */
         l->inspected = 1;
         struct shipped_ctx sc = {c, l->abi};
         sp_libcheck_elf(&l->info, abi->supported ? abi : NULL, abi->name, it->label, shipped, &sc,

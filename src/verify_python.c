@@ -70,23 +70,23 @@ static void check_directory_entries(struct vctx *c, const struct vitem *it, sp_s
     sp_strv_release(&missing);
 }
 
-static void python_zip(struct vctx *c, const struct vitem *it)
+static void python_zip(struct vctx *c, struct vitem *it)
 {
     if (it->zip && it->e->method != 0)
         sp_report_add(c->r, c->f, "P012", it->label, NULL,
                       "compressed in the archive (method %u): it cannot be read in place",
                       it->e->method);
-    size_t n = 0;
-    unsigned char *d = vctx_item_bytes(c, it, &n);
-    if (!d)
+    struct vbytes b;
+    if (vctx_item_open(c, it, &b) != 0)
         return;
     sp_zip z;
     memset(&z, 0, sizeof z);
     sp_error err;
-    if (sp_zip_open_buffer(&z, d, n, it->label, NULL, NULL, &err) != 0) {
+    if (sp_zip_open_buffer(&z, b.data, b.n, it->label, NULL, NULL, &err) != 0) {
         const char *why = strchr(err.msg, ':') ? strchr(err.msg, ':') + 2 : err.msg;
         sp_report_add(c->r, c->f, "Z001", it->label, NULL, "not a zip that can be read: %s", why);
         sp_zip_close(&z);
+        vctx_item_close(c, &b);
         return;
     }
     sp_strv names;
@@ -100,6 +100,14 @@ static void python_zip(struct vctx *c, const struct vitem *it)
         sp_strv_push(&names, e->name);
         compressed += e->method != 0;
         has_bootstrap |= !strcmp(e->name, SP_BOOTSTRAP_NAME);
+        if (e->shared) {
+            char *label = sp_xasprintf("%s!/%s", it->label, e->name);
+            sp_report_add(c->r, c->f, "Z010", label, NULL,
+                          "its data overlaps another entry's: %u bytes claimed from %u shared "
+                          "compressed bytes; not inflated",
+                          e->usize, e->csize);
+            free(label);
+        }
         if (!ends_with(e->name, ".soref"))
             continue;
         char *label = sp_xasprintf("%s!/%s", it->label, e->name);
@@ -120,6 +128,7 @@ static void python_zip(struct vctx *c, const struct vitem *it)
     check_directory_entries(c, it, &names);
     sp_strv_release(&names);
     sp_zip_close(&z);
+    vctx_item_close(c, &b);
 }
 
 static const struct vlib *find_lib(const struct vctx *c, int abi, const char *name)
@@ -134,7 +143,7 @@ static const struct vlib *find_lib(const struct vctx *c, int abi, const char *na
 
 static const char *const boot_modules[] = SP_BOOT_MODULES;
 
-static const struct vitem *find_item(const struct vctx *c, const char *path)
+static struct vitem *find_item(struct vctx *c, const char *path)
 {
     for (size_t i = 0; i < c->items.n; i++)
         if (!strcmp(c->items.v[i].path, path))
@@ -152,46 +161,59 @@ static int kept_stored(const struct vctx *c, const char *path)
     return 0;
 }
 
-/* P014: the boot set's bytes are stdlib.zip's. */
-static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const struct vitem *it,
-                                const char *name)
+/* P014: the boot set's bytes are stdlib.zip's (std: stdlib.zip, open). */
+static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const sp_zip *z,
+                                struct vitem *it, const char *name)
 {
-    size_t n = 0, m = 0;
-    unsigned char *zip = vctx_item_bytes(c, std, &n), *mine = vctx_item_bytes(c, it, &m);
-    sp_zip z;
-    memset(&z, 0, sizeof z);
+    struct vbytes mine;
+    if (vctx_item_open(c, it, &mine) != 0)
+        return;
+    const sp_zip_entry *e = sp_zip_find(z, name);
+    size_t room = c->held < VERIFY_HELD_MAX ? VERIFY_HELD_MAX - c->held : 0;
     sp_error err;
     sp_buf b;
     sp_buf_init(&b);
-    if (zip && mine && sp_zip_open_buffer(&z, zip, n, std->label, NULL, NULL, &err) == 0) {
-        const sp_zip_entry *e = sp_zip_find(&z, name);
-        if (e && sp_zip_read_entry(&z, e, (size_t)1 << 26, &b, &err) == 0 &&
-            (b.len != m || memcmp(b.data, mine, m) != 0))
-            sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s", std->label,
-                          name);
-    }
+    if (e &&
+        sp_zip_read_entry(z, e, room < ((size_t)1 << 26) ? room : (size_t)1 << 26, &b, &err) == 0 &&
+        (b.len != mine.n || (mine.n && memcmp(b.data, mine.data, mine.n) != 0)))
+        sp_report_add(c->r, c->f, "P014", it->label, NULL, "differs from %s!/%s", std->label, name);
     sp_buf_release(&b);
-    sp_zip_close(&z);
+    vctx_item_close(c, &mine);
 }
 
 static void boot_set(struct vctx *c)
 {
-    const struct vitem *std = find_item(c, "assets/stdlib.zip");
+    struct vitem *std = find_item(c, "assets/stdlib.zip");
     if (!std)
         return;
+    /* stdlib.zip opened once for every comparison. */
+    struct vbytes sb;
+    sp_zip z;
+    memset(&z, 0, sizeof z);
+    sp_error err;
+    int have_std = vctx_item_open(c, std, &sb) == 0;
+    if (have_std && sp_zip_open_buffer(&z, sb.data, sb.n, std->label, NULL, NULL, &err) != 0) {
+        sp_zip_close(&z);
+        vctx_item_close(c, &sb);
+        have_std = 0;
+    }
     for (const char *const *m = boot_modules; *m; m++) {
         char *py = sp_xasprintf("assets/python/%s.py", *m);
         char *pyc = sp_xasprintf("assets/python/%s.pyc", *m);
-        const struct vitem *it = find_item(c, pyc);
+        struct vitem *it = find_item(c, pyc);
         if (!it)
             it = find_item(c, py);
         if (!it)
             sp_report_add(c->r, c->f, "P010", "assets/python/", NULL,
                           "no %s.py or .pyc: CPython cannot start from the APK in place", *m);
-        else
-            compare_with_stdlib(c, std, it, it->path + strlen("assets/python/"));
+        else if (have_std)
+            compare_with_stdlib(c, std, &z, it, it->path + strlen("assets/python/"));
         free(py);
         free(pyc);
+    }
+    if (have_std) {
+        sp_zip_close(&z);
+        vctx_item_close(c, &sb);
     }
     for (size_t i = 0; i < c->items.n; i++) {
         const struct vitem *it = &c->items.v[i];

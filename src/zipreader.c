@@ -8,6 +8,8 @@
 #include <zlib.h>
 
 #include "sppack/alloc.h"
+#include "sppack/text.h"
+#include "sppack/vec.h"
 
 #define EOCD_SIG 0x06054b50u
 #define EOCD64_LOCATOR_SIG 0x07064b50u
@@ -103,6 +105,41 @@ static void read_local(const unsigned char *d, size_t size, sp_zip_entry *x)
     l->name_matches = l->name_len == x->name_len &&
                       x->local_offset + LOC_SIZE + l->name_len <= size &&
                       memcmp(lh + LOC_SIZE, x->name, x->name_len) == 0;
+}
+
+static int cmp_local_offset(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    const sp_zip_entry *x = *(const sp_zip_entry *const *)a, *y = *(const sp_zip_entry *const *)b;
+    return x->local_offset < y->local_offset ? -1 : x->local_offset > y->local_offset;
+}
+
+/* Flags entries whose span (local header to the end of their data) overlaps
+ * another's: by offset, each entry that starts before the furthest end so
+ * far, and the entry with that end. */
+static void mark_shared(sp_zip *z)
+{
+    const sp_zip_entry **by = sp_xcalloc(z->n, sizeof *by);
+    size_t n = 0;
+    for (size_t i = 0; i < z->n; i++)
+        if (z->entries[i].valid && z->entries[i].csize > 0)
+            by[n++] = &z->entries[i];
+    sp_sort(by, n, sizeof *by, cmp_local_offset, NULL);
+    uint64_t far = 0;
+    sp_zip_entry *far_entry = NULL;
+    for (size_t i = 0; i < n; i++) {
+        sp_zip_entry *e = (sp_zip_entry *)by[i];
+        if (far_entry && e->local_offset < far) {
+            e->shared = 1;
+            far_entry->shared = 1;
+        }
+        uint64_t end = e->data_offset + e->csize;
+        if (!far_entry || end > far) {
+            far = end;
+            far_entry = e;
+        }
+    }
+    free(by);
 }
 
 int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const char *label,
@@ -203,6 +240,7 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
         read_local(d, size, x);
         x->valid = 1;
     }
+    mark_shared(z);
     return 0;
 }
 
@@ -230,12 +268,14 @@ const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name)
     return NULL;
 }
 
-int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *out,
-                      sp_error *err)
+/* Checks shared by every read: what the entry claims against max_size. */
+static int read_allowed(const sp_zip_entry *e, size_t max_size, sp_error *err)
 {
-    out->len = 0;
     if (!e->valid)
         return sp_error_set(err, SP_EINPUT, e->name, "entry data is not inside the archive");
+    if (e->shared)
+        return sp_error_set(err, SP_EINPUT, e->name,
+                            "shares its compressed data with another entry: a zip bomb");
     if (e->usize > max_size)
         return sp_error_set(err, SP_EINPUT, e->name, "entry of %u bytes is larger than %zu",
                             e->usize, max_size);
@@ -243,62 +283,141 @@ int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, s
         return sp_error_set(err, SP_EINPUT, e->name,
                             "claims %u bytes from %u compressed: more than deflate can give",
                             e->usize, e->csize);
-    const unsigned char *data = sp_zip_data(z, e);
-    if (e->method == 0) {
-        if (e->csize != e->usize)
-            return sp_error_set(err, SP_EINPUT, e->name, "stored entry with two sizes");
-        sp_buf_add(out, data, e->csize);
-    } else if (e->method == 8) {
-        sp_buf_grow(out, e->usize);
-        z_stream s;
-        memset(&s, 0, sizeof s);
-        if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
-            return sp_error_set(err, SP_EIO, e->name, "cannot start inflating");
-        s.next_in = (unsigned char *)data;
-        s.avail_in = e->csize;
-        s.next_out = (unsigned char *)out->data;
-        s.avail_out = e->usize;
-        int r = inflate(&s, Z_FINISH);
-        size_t produced = e->usize - s.avail_out;
-        inflateEnd(&s);
-        if (r != Z_STREAM_END || produced != e->usize)
-            return sp_error_set(err, SP_EINPUT, e->name, "deflated data is corrupt");
-        out->len = produced;
-        out->data[out->len] = '\0';
-    } else {
+    if (e->method != 0 && e->method != 8)
         return sp_error_set(err, SP_EINPUT, e->name, "compression method %u is not supported",
                             e->method);
+    if (e->method == 0 && e->csize != e->usize)
+        return sp_error_set(err, SP_EINPUT, e->name, "stored entry with two sizes");
+    return 0;
+}
+
+/* Inflates e into out, growing it with what comes out (up to the claimed
+ * size, never through an allocation that aborts). */
+static int inflate_entry(const sp_zip *z, const sp_zip_entry *e, sp_buf *out, sp_error *err)
+{
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+        return sp_error_set(err, SP_EIO, e->name, "cannot start inflating");
+    s.next_in = (unsigned char *)sp_zip_data(z, e);
+    s.avail_in = e->csize;
+    size_t want = e->usize, produced = 0;
+    int r = Z_OK, rc = 0;
+    while (r == Z_OK) {
+        unsigned char past; /* once all is there: is the stream over? */
+        if (produced < want && out->cap < produced + 2) {
+            size_t cap = out->cap < ((size_t)1 << 16) ? (size_t)1 << 16 : out->cap * 2;
+            if (cap > want + 1)
+                cap = want + 1;
+            char *p = realloc(out->data, cap);
+            if (!p) {
+                rc = sp_error_set(err, SP_EIO, e->name,
+                                  "cannot hold %u inflated bytes: out of memory", e->usize);
+                break;
+            }
+            out->data = p;
+            out->cap = cap;
+        }
+        if (produced < want) {
+            s.next_out = (unsigned char *)out->data + produced;
+            s.avail_out = (uInt)(out->cap - 1 - produced);
+        } else {
+            s.next_out = &past;
+            s.avail_out = 1;
+        }
+        r = inflate(&s, Z_NO_FLUSH);
+        if (produced == want && s.avail_out == 0)
+            r = Z_DATA_ERROR; /* more than the entry claims */
+        else if (produced < want)
+            produced = (size_t)s.total_out;
+    }
+    inflateEnd(&s);
+    out->len = produced;
+    if (out->data)
+        out->data[out->len] = '\0';
+    if (rc == 0 && (r != Z_STREAM_END || produced != want))
+        rc = sp_error_set(err, SP_EINPUT, e->name, "deflated data is corrupt");
+    return rc;
+}
+
+int sp_zip_read_entry(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *out,
+                      sp_error *err)
+{
+    out->len = 0;
+    if (out->data)
+        out->data[0] = '\0';
+    if (read_allowed(e, max_size, err) != 0)
+        return -1;
+    if (e->method == 0) {
+        sp_buf_add(out, sp_zip_data(z, e), e->csize);
+    } else if (inflate_entry(z, e, out, err) != 0) {
+        return -1;
     }
     if ((uint32_t)crc32_z(0, (const unsigned char *)out->data, out->len) != e->crc)
         return sp_error_set(err, SP_EINPUT, e->name, "CRC mismatch");
     return 0;
 }
 
-static int valid_utf8(const unsigned char *s, size_t n)
+int sp_zip_entry_bytes(const sp_zip *z, const sp_zip_entry *e, size_t max_size, sp_buf *scratch,
+                       const unsigned char **data, size_t *n, sp_error *err)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-        if (!len || i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        if ((len == 2 && b < 0xC2) || (len == 3 && b == 0xE0 && s[i + 1] < 0xA0) ||
-            (len == 4 && (b > 0xF4 || (b == 0xF0 && s[i + 1] < 0x90))))
-            return 0;
-        i += len;
+    *data = NULL;
+    *n = 0;
+    if (e->method != 0) {
+        if (sp_zip_read_entry(z, e, max_size, scratch, err) != 0)
+            return -1;
+        *data = (const unsigned char *)scratch->data;
+        *n = scratch->len;
+        return 0;
     }
-    return 1;
+    if (read_allowed(e, max_size, err) != 0)
+        return -1;
+    const unsigned char *d = sp_zip_data(z, e);
+    if ((uint32_t)crc32_z(0, d, e->csize) != e->crc)
+        return sp_error_set(err, SP_EINPUT, e->name, "CRC mismatch");
+    *data = d;
+    *n = e->csize;
+    return 0;
+}
+
+long sp_zip_read_head(const sp_zip *z, const sp_zip_entry *e, void *out, size_t n)
+{
+    if (!e->valid || e->shared || (e->method != 0 && e->method != 8))
+        return -1;
+    if (n > e->usize)
+        n = e->usize;
+    if (e->method == 0) {
+        if (n > e->csize)
+            n = e->csize;
+        memcpy(out, sp_zip_data(z, e), n);
+        return (long)n;
+    }
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+        return -1;
+    s.next_in = (unsigned char *)sp_zip_data(z, e);
+    s.avail_in = e->csize;
+    s.next_out = out;
+    s.avail_out = (uInt)n;
+    int r = Z_OK;
+    while (s.avail_out > 0 && (r == Z_OK || r == Z_BUF_ERROR) && s.avail_in > 0)
+        if ((r = inflate(&s, Z_SYNC_FLUSH)) == Z_BUF_ERROR)
+            break;
+    long got = (long)(n - s.avail_out);
+    inflateEnd(&s);
+    return r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR ? got : -1;
 }
 
 const char *sp_zip_unsafe_name(const char *n, size_t len)
 {
     if (len != strlen(n))
         return "holds a NUL byte";
-    if (!valid_utf8((const unsigned char *)n, len))
+    if (!sp_utf8_valid(n, len))
         return "is not valid UTF-8";
+    for (const char *p = n; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            return "holds a control character";
     if (n[0] == '/')
         return "is absolute";
     if (strchr(n, '\\'))
@@ -309,4 +428,73 @@ const char *sp_zip_unsafe_name(const char *n, size_t len)
     if (!*n)
         return "is empty";
     return NULL;
+}
+
+static int cmp_name(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    const sp_zip_entry *x = *(const sp_zip_entry *const *)a, *y = *(const sp_zip_entry *const *)b;
+    if (x->name_len != y->name_len)
+        return x->name_len < y->name_len ? -1 : 1;
+    int c = memcmp(x->name, y->name, x->name_len);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+size_t sp_zip_duplicates(const sp_zip *z, const sp_zip_entry ***out)
+{
+    const sp_zip_entry **by = sp_xcalloc(z->n, sizeof *by);
+    for (size_t i = 0; i < z->n; i++)
+        by[i] = &z->entries[i];
+    sp_sort(by, z->n, sizeof *by, cmp_name, NULL);
+    size_t nd = 0;
+    for (size_t i = 1; i < z->n; i++) {
+        const sp_zip_entry *a = by[i - 1], *b = by[i];
+        if (a->name_len == b->name_len && !memcmp(a->name, b->name, a->name_len) &&
+            (nd == 0 || by[nd - 1]->name_len != b->name_len ||
+             memcmp(by[nd - 1]->name, b->name, b->name_len) != 0))
+            by[nd++] = b; /* the second of its name, once per name */
+    }
+    *out = by;
+    return nd;
+}
+
+int sp_zip_check_entries(const sp_zip *z, const char *label, sp_error *err)
+{
+    for (size_t i = 0; i < z->n; i++) {
+        const sp_zip_entry *e = &z->entries[i];
+        const char *why = sp_zip_unsafe_name(e->name, e->name_len);
+        if (why) {
+            char *name = sp_escape(e->name);
+            sp_error_set(err, SP_EINPUT, label,
+                         "%s: entry name %s (hint: 'sp-pack verify' lists every such entry; "
+                         "rebuild the archive without them)",
+                         *name ? name : "(empty name)", why);
+            free(name);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < z->n; i++) {
+        const sp_zip_entry *e = &z->entries[i];
+        if (e->shared) {
+            char *name = sp_escape(e->name);
+            sp_error_set(err, SP_EINPUT, label,
+                         "%s: shares its compressed data with another entry: a zip bomb "
+                         "(hint: 'sp-pack verify' reports it as Z010)",
+                         name);
+            free(name);
+            return -1;
+        }
+    }
+    const sp_zip_entry **dups;
+    size_t nd = sp_zip_duplicates(z, &dups);
+    if (nd) {
+        char *name = sp_escape(dups[0]->name);
+        sp_error_set(err, SP_EINPUT, label,
+                     "%s: entry name appears more than once (hint: 'sp-pack verify' lists every "
+                     "such entry; rebuild the archive with each name once)",
+                     name);
+        free(name);
+    }
+    free(dups);
+    return nd ? -1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "sppack/buf.h"
 #include "sppack/file.h"
 #include "sppack/platform.h"
+#include "sppack/text.h"
 
 #define LOCAL_SIG 0x04034b50u
 #define CENTRAL_SIG 0x02014b50u
@@ -27,7 +28,8 @@
 
 struct sp_zipw {
     FILE *f;
-    char *path;
+    char *path;  /* the file written */
+    char *label; /* what messages name: the output a temporary name stands for */
     uint64_t off;
     uint16_t date, time;
     sp_buf central; /* central directory records, written at close */
@@ -82,12 +84,16 @@ static int open_writer(sp_zipw **out, const char *path, int digest, sp_error *er
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return sp_error_set(err, SP_EIO, path, "cannot write: %s", strerror(e));
+        char *label = sp_temp_target(path);
+        sp_error_set(err, SP_EIO, label, "cannot write: %s", strerror(e));
+        free(label);
+        return -1;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     sp_zipw *zw = sp_xcalloc(1, sizeof *zw);
     zw->f = f;
     zw->path = sp_xstrdup(path);
+    zw->label = sp_temp_target(path);
     zw->date = d;
     zw->time = t;
     sp_buf_init(&zw->central);
@@ -120,7 +126,7 @@ static int write_bytes(sp_zipw *zw, const void *p, size_t n, sp_error *err)
 {
     if (n && fwrite(p, 1, n, zw->f) != n) {
         zw->failed = 1;
-        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+        return sp_error_set(err, SP_EIO, zw->label, "cannot write: %s", strerror(errno));
     }
     if (zw->digest)
         XXH3_64bits_update(zw->digest, p, n);
@@ -137,14 +143,14 @@ static int copy_from_fd(sp_zipw *zw, int fd, uint64_t offset, const void *data, 
         return write_bytes(zw, data, n, err);
     if (fflush(zw->f) != 0) {
         zw->failed = 1;
-        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+        return sp_error_set(err, SP_EIO, zw->label, "cannot write: %s", strerror(errno));
     }
     off_t in_off = (off_t)offset;
     ssize_t copied = sp_kernel_copy(fd, &in_off, fileno(zw->f), n);
     /* The FILE's position follows the descriptor's after a seek. */
     if (copied < 0 || fseeko(zw->f, 0, SEEK_END) != 0) {
         zw->failed = 1;
-        return sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+        return sp_error_set(err, SP_EIO, zw->label, "cannot write: %s", strerror(errno));
     }
     if (copied > 0)
         zw->kernel_copied = 1;
@@ -173,17 +179,28 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
 {
     size_t nlen = strlen(name);
     if (zw->failed)
-        return sp_error_set(err, SP_EIO, zw->path, "earlier write failed");
-    if (nlen == 0 || nlen > 0xFFFF)
-        return sp_error_set(err, SP_EINPUT, name, "entry name length %zu not allowed in a zip",
-                            nlen);
+        return sp_error_set(err, SP_EIO, zw->label, "earlier write failed");
+    if (nlen == 0)
+        return sp_error_set(err, SP_EINPUT, zw->label, "an entry with an empty name: not allowed");
+    if (nlen > 0xFFFF) {
+        char *shown = sp_escape(name);
+        int rc = sp_error_set(err, SP_EINPUT, zw->label,
+                              "%s: an entry name of %zu bytes: more than a zip holds", shown, nlen);
+        free(shown);
+        return rc;
+    }
     if (zw->count >= SP_ZIP_MAX_ENTRIES)
-        return sp_error_set(err, SP_EINPUT, zw->path,
+        return sp_error_set(err, SP_EINPUT, zw->label,
                             "more than %u entries: Android rejects ZIP64 archives",
                             SP_ZIP_MAX_ENTRIES);
-    if (csize >= LIMIT_32 || usize >= LIMIT_32 || zw->off >= LIMIT_32)
-        return sp_error_set(err, SP_EINPUT, name,
-                            "entry or archive over 4 GiB: Android rejects ZIP64 archives");
+    if (csize >= LIMIT_32 || usize >= LIMIT_32 || zw->off >= LIMIT_32) {
+        char *shown = sp_escape(name);
+        int rc =
+            sp_error_set(err, SP_EINPUT, zw->label,
+                         "%s: entry or archive over 4 GiB: Android rejects ZIP64 archives", shown);
+        free(shown);
+        return rc;
+    }
 
     /* Alignment record: id, size, alignment value, zero padding. */
     unsigned char extra[4 + 2 + 65536];
@@ -239,7 +256,7 @@ static int add_entry(sp_zipw *zw, const char *name, uint16_t method, uint32_t cr
     if (rc != 0)
         return rc;
     if (zw->off >= LIMIT_32)
-        return sp_error_set(err, SP_EINPUT, zw->path,
+        return sp_error_set(err, SP_EINPUT, zw->label,
                             "archive over 4 GiB: Android rejects ZIP64 archives");
 
     sp_buf *c = &zw->central;
@@ -290,10 +307,15 @@ int sp_zipw_add_raw(sp_zipw *zw, const char *name, uint16_t method, uint32_t crc
 int sp_zipw_add_copy(sp_zipw *zw, const sp_zip *z, const sp_zip_entry *e, unsigned align,
                      sp_error *err)
 {
-    if (e->flags & 1)
-        return sp_error_set(err, SP_EINPUT, e->name, "encrypted entries are not supported");
-    if (e->name_len != strlen(e->name))
-        return sp_error_set(err, SP_EINPUT, e->name, "entry name holds a NUL byte");
+    const char *why = e->flags & 1                     ? "encrypted entries are not supported"
+                      : e->name_len != strlen(e->name) ? "entry name holds a NUL byte"
+                                                       : NULL;
+    if (why) {
+        char *shown = sp_escape(e->name);
+        int rc = sp_error_set(err, SP_EINPUT, zw->label, "%s: %s", shown, why);
+        free(shown);
+        return rc;
+    }
     struct meta m = {e->dos_time, e->dos_date, e->flags, e->ext_attr};
     return add_entry(zw, e->name, e->method, e->crc, sp_zip_data(z, e), e->csize, e->usize, align,
                      0, &m, z->fd, e->data_offset, err);
@@ -304,6 +326,7 @@ static void zw_free(sp_zipw *zw)
     XXH3_freeState(zw->digest);
     sp_buf_release(&zw->central);
     free(zw->path);
+    free(zw->label);
     free(zw);
 }
 
@@ -312,11 +335,11 @@ static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
     int rc = 0;
     uint64_t cd_off = zw->off;
     if (zw->failed)
-        rc = sp_error_set(err, SP_EIO, zw->path, "earlier write failed");
+        rc = sp_error_set(err, SP_EIO, zw->label, "earlier write failed");
     if (rc == 0)
         rc = write_bytes(zw, zw->central.data, zw->central.len, err);
     if (rc == 0 && zw->off >= LIMIT_32)
-        rc = sp_error_set(err, SP_EINPUT, zw->path,
+        rc = sp_error_set(err, SP_EINPUT, zw->label,
                           "archive over 4 GiB: Android rejects ZIP64 archives");
     if (rc == 0) {
         sp_buf e;
@@ -334,10 +357,10 @@ static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)
     }
     if (fflush(zw->f) != 0 || ferror(zw->f)) {
         if (rc == 0)
-            rc = sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+            rc = sp_error_set(err, SP_EIO, zw->label, "cannot write: %s", strerror(errno));
     }
     if (fclose(zw->f) != 0 && rc == 0)
-        rc = sp_error_set(err, SP_EIO, zw->path, "cannot write: %s", strerror(errno));
+        rc = sp_error_set(err, SP_EIO, zw->label, "cannot write: %s", strerror(errno));
     if (rc == 0 && size)
         *size = zw->off;
     if (rc == 0 && xxh3) {

@@ -21,7 +21,9 @@ int sp_apk_write_from_pack(const char *pack_dir, const char *path, unsigned page
 
 /* Rewrites in into out (atomically; out may equal in) with every entry
  * aligned per sp_apk_alignment, contents and order unchanged. A signed
- * input (APK Signing Block) is refused: aligning would break it. */
+ * input (APK Signing Block) is refused: aligning would break it, as is one
+ * that sp_zip_check_entries refuses. When out is a symlink, the file it
+ * names is replaced and the link kept. */
 int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *err);
 
 /* Lists, one line each in problems, the entries of an open archive whose

@@ -26,11 +26,14 @@ typedef struct sp_archive_entry {
                               for an APK of a set */
 } sp_archive_entry;
 
-/* An APK inside an .apks set, inflated into memory and opened. */
+/* An APK inside an .apks set, opened where it is (a STORED member) or
+ * inflated into memory. */
 typedef struct sp_archive_member {
-    const sp_zip_entry *e; /* its entry in the set */
-    char *prefix;          /* "NAME.apk!/" */
-    sp_buf bytes;
+    const sp_zip_entry *e;     /* its entry in the set */
+    char *prefix;              /* "NAME.apk!/" */
+    const unsigned char *data; /* its bytes: in the set's, or bytes.data */
+    size_t size;
+    sp_buf bytes; /* an inflated member's bytes */
     sp_zip zip;
 } sp_archive_member;
 
@@ -39,6 +42,7 @@ typedef struct sp_archive {
     sp_zip zip;                 /* the archive itself */
     sp_archive_member *members; /* APKs of a set that could be opened */
     size_t nmembers;
+    size_t held;               /* bytes of the members inflated into memory */
     sp_archive_entry *entries; /* a set's members' entries, else the zip's */
     size_t n;
 } sp_archive;
@@ -57,8 +61,10 @@ typedef struct sp_archive_hooks {
 /* Opens an archive in memory (not copied: data must outlive a). With hooks
  * the open is lenient, like sp_zip_open_buffer with an issue function;
  * without, any problem fails it. Fails (err, a->zip.fatal) only when the
- * archive itself cannot be read as a zip. An APK of a set may inflate to
- * at most member_max bytes. */
+ * archive itself cannot be read as a zip. The deflated APKs of a set may
+ * inflate to at most member_max bytes together (a->held); one past that,
+ * or one sharing its data with another entry, is a member that failed
+ * (SP_ZIP_OVER_BOUND, SP_ZIP_SHARED). STORED ones are read in place. */
 int sp_archive_open_buffer(sp_archive *a, const unsigned char *data, size_t size, const char *label,
                            const sp_archive_hooks *hooks, size_t member_max, sp_error *err);
 /* The same for a file (mapped); hooks may be NULL. */

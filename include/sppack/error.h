@@ -22,8 +22,15 @@ void sp_error_init(sp_error *err);
 
 /* Sets err (when err is not NULL) and returns -1, so callers can write
  * `return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));`.
- * path may be NULL for messages that name no file. */
+ * path may be NULL for messages that name no file. A message longer than
+ * msg holds keeps its reason: the path loses its middle first (keeping the
+ * end that names the file), then, for a reason longer than msg itself,
+ * the reason its middle, never its start or end. */
 int sp_error_set(sp_error *err, int status, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Puts "path: " before err's message (an error from a layer that did not
+ * know which file it was reading), shortened by the same rule. Returns -1. */
+int sp_error_prefix(sp_error *err, const char *path);
 
 #endif

@@ -28,13 +28,20 @@ int sp_read_all(int fd, void *buf, size_t n);
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
 
 /* The one way an output appears whole: written under a temporary name
- * beside it (sp_temp_path, "PATH.sp-pack-tmp-PID"), then sp_commit renames
- * it over path when rc is 0, or removes it otherwise. Returns rc, or -1
- * with err when the rename fails. A concurrent reader never sees half a
- * file. */
+ * beside it (sp_temp_path, "PATH.sp-pack-tmp-PID"), then sp_commit syncs
+ * it to storage and renames it over path when rc is 0 (then syncs the
+ * directory), or removes it otherwise. Returns rc, or -1 with err when the
+ * sync or the rename fails. A concurrent reader never sees half a file, nor
+ * a crash an empty one. The temporary name is registered with sppack/cleanup.h from
+ * sp_temp_path to sp_commit, so that a signal does not leave it behind. */
 char *sp_temp_path(const char *path);
+/* What a path of sp_temp_path stands for: path without its
+ * ".sp-pack-tmp-PID", or a copy of path when it is not one. For messages,
+ * which name the output the user asked for. */
+char *sp_temp_target(const char *path);
 int sp_commit(int rc, const char *tmp, const char *path, sp_error *err);
-/* sp_write_file through sp_temp_path and sp_commit. */
+/* sp_write_file through sp_temp_path and a rename, for caches: atomic, but
+ * not synced (a cache lost in a crash costs only its rebuilding). */
 int sp_write_file_atomic(const char *path, const void *data, size_t n, sp_error *err);
 
 /* Copies a file's bytes to dst (created or emptied): in the kernel where

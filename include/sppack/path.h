@@ -21,6 +21,10 @@ int sp_remove_tree_at(int dirfd, const char *name);
 /* Canonical absolute form of a path that may not exist yet: realpath of its
  * deepest existing ancestor plus the rest. NULL when even that fails. */
 char *sp_realpath_lenient(const char *path);
+/* The file that replacing path should replace: for a symlink, the file it
+ * resolves to (so that a temporary file renamed over it leaves the link in
+ * place); else, or when the link dangles, a copy of path. */
+char *sp_path_replace_target(const char *path);
 /* The executable name found on PATH (the first that may be run), or NULL. */
 char *sp_find_on_path(const char *name);
 /* sp-pack's directory `sub` in the user's cache: $XDG_CACHE_HOME/sp-pack/sub,

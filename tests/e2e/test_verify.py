@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 import verify_fixtures  # noqa: E402
 
-CATALOGUE = ["Z001", "Z002", "Z003", "Z004", "Z005", "Z006", "Z007", "Z008", "Z009",
+CATALOGUE = ["Z001", "Z002", "Z003", "Z004", "Z005", "Z006", "Z007", "Z008", "Z009", "Z010",
              "L001", "L002", "L003", "L004", "L005", "L006", "L008",
              "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E010", "E011",
              "P001", "P002", "P003", "P004", "P005", "P006", "P008", "P009",

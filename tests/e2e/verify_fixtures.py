@@ -18,6 +18,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
+import hostile_archives  # noqa: E402
 
 FRAMEWORK = "/usr/share/android-framework-res/framework-res.apk"
 MANIFEST = os.path.join(common.SOURCE_DIR, "examples/ci/AndroidManifest.xml")
@@ -204,8 +205,10 @@ def build_all(work):
             z.writestr("assets/x.txt", b"one")
             z.writestr("assets/x.txt", b"two")
     fx["Z004"] = Fixture(dup, ["Z004"])
+    # Not aligned: align refuses unsafe names.
     fx["Z005"] = Fixture(b.apk("Z005.apk", [("../evil.txt", b"x"), ("/abs.txt", b"x"),
-                                            ("a\\b.txt", b"x")]), ["Z005"])
+                                            ("a\\b.txt", b"x"), ("a\nb.txt", b"x")],
+                               align=False), ["Z005"])
     z6 = bytearray(data)
     e = z6.rfind(b"PK\x05\x06")
     z6[e + 8:e + 12] = b"\xff\xff\xff\xff"
@@ -226,6 +229,9 @@ def build_all(work):
     second = z9.find(b"PK\x01\x02", cd_off + 4)
     z9[second + 42:second + 46] = z9[cd_off + 42:cd_off + 46]  # two entries, one header
     fx["Z009"] = Fixture(b.write("Z009.apk", bytes(z9)), ["Z009"])
+    # A small zip bomb: two libraries on one deflate stream.
+    fx["Z010"] = Fixture(b.write("Z010.apk", hostile_archives.shared_stream_bomb(
+        [b"lib/x86_64/liba.so", b"lib/x86_64/libb.so"], 1 << 20)), ["Z010"], absent=["E001"])
     # ---- native libraries
     dep = {abi: elf("libdep-%s.so" % abi) for abi in ABIS}
     fx["L001"] = Fixture(b.apk("L001.apk", [("lib/arm64-v8a/libdep.so", dep["arm64-v8a"],

@@ -1,6 +1,7 @@
 /* The building blocks: file copies (the same bytes whether the kernel copies
  * within one file system, across two, or not at all), the one temp-file
- * commit, the stable sort, directory listings, and sp_parallel_for. */
+ * commit, the stable sort, directory listings, sp_parallel_for, and the
+ * escaping of untrusted names. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include "sppack/path.h"
 #include "sppack/platform.h"
 #include "sppack/strv.h"
+#include "sppack/text.h"
 #include "sppack/vec.h"
 
 static int same_bytes(const char *path, const unsigned char *data, size_t n)
@@ -72,6 +74,84 @@ static void commits(const char *dir)
     unlink(path);
     free(tmp);
     free(path);
+}
+
+static void check_escape(const char *in, const char *want)
+{
+    char *got = sp_escape(in);
+    CHECK_STR(got, want);
+    free(got);
+}
+
+/* Untrusted names: one line, no terminal escape, valid UTF-8 in JSON. */
+static void texts(void)
+{
+    check_escape("lib/x86_64/libfoo.so", "lib/x86_64/libfoo.so");
+    check_escape("a\nsp-pack: fake", "a\\nsp-pack: fake");
+    check_escape("\x1b[31m\r\t\x7f", "\\x1b[31m\\r\\t\\x7f");
+    check_escape("back\\slash", "back\\\\slash");
+    check_escape("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"); /* kept */
+    check_escape("\xe9\xff", "\\xe9\\xff");                               /* not UTF-8 */
+    check_escape("\xc2\x9b"
+                 "2J",
+                 "\\u009b2J");                                /* C1 CSI */
+    check_escape("\xe2\x80\xae", "\\u202e");                  /* RTL override */
+    check_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");          /* a surrogate */
+    check_escape("\xc0\xaf", "\\xc0\\xaf");                   /* overlong '/' */
+    check_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* past U+10FFFF */
+    CHECK(sp_utf8_valid("caf\xc3\xa9", 5));
+    CHECK(!sp_utf8_valid("\xe2\x82", 2));
+    char *clean = sp_utf8_clean("a\xff\xc3\xa9\n");
+    CHECK_STR(clean, "a\\xff\xc3\xa9\n");
+    free(clean);
+    char *line = sp_escape_controls("a\nb\\c\xff");
+    CHECK_STR(line, "a\\nb\\c\xff");
+    free(line);
+}
+
+/* Messages longer than sp_error holds keep their reason and the file name. */
+static void long_messages(void)
+{
+    sp_error err;
+    char *dir = sp_xmalloc(3001);
+    memset(dir, 'd', 3000);
+    dir[3000] = '\0';
+    char *path = sp_xasprintf("/%s/\xc3\xa9t\xc3\xa9/app.apk", dir);
+    sp_error_set(&err, SP_EIO, path, "cannot read: %s", "No such file or directory");
+    size_t n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && n > 1500);
+    CHECK(strncmp(err.msg, "/ddd", 4) == 0 && strstr(err.msg, "..."));
+    const char *end = "/\xc3\xa9t\xc3\xa9/app.apk: cannot read: No such file or directory";
+    CHECK(n > strlen(end) && !strcmp(err.msg + n - strlen(end), end));
+    CHECK(sp_utf8_valid(err.msg, n)); /* cut between characters */
+    /* A reason longer than the buffer: its start and end stay. */
+    char *reason = sp_xasprintf("cannot copy from %s: No space left on device", dir);
+    sp_error_set(&err, SP_EIO, path, "%s", reason);
+    n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && strstr(err.msg, ": cannot copy from ddd"));
+    CHECK(n > 25 && !strcmp(err.msg + n - 25, ": No space left on device"));
+    CHECK(strstr(err.msg, "app.apk: cannot copy") != NULL);
+    /* Short ones are as they were; a prefix added later follows the rule. */
+    sp_error_set(&err, SP_EINPUT, "a.apk", "bad");
+    CHECK_STR(err.msg, "a.apk: bad");
+    sp_error_set(&err, SP_EINPUT, NULL, "bad");
+    sp_error_prefix(&err, "in.aab");
+    CHECK_STR(err.msg, "in.aab: bad");
+    sp_error_set(&err, SP_EINPUT, "base/native.pb", "%s", reason);
+    sp_error_prefix(&err, path);
+    n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && !strcmp(err.msg + n - 25, ": No space left on device"));
+    char *temp = sp_temp_path("out/app.apk");
+    char *target = sp_temp_target(temp);
+    CHECK_STR(target, "out/app.apk");
+    free(target);
+    target = sp_temp_target("out/app.sp-pack-tmp-x");
+    CHECK_STR(target, "out/app.sp-pack-tmp-x");
+    free(target);
+    free(temp);
+    free(reason);
+    free(path);
+    free(dir);
 }
 
 struct pair {
@@ -181,5 +261,7 @@ int main(void)
     sorts();
     listings(tmp);
     parallel();
+    texts();
+    long_messages();
     return check_done();
 }
