@@ -202,9 +202,11 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     pack_state_load(base, &prev);
     memset(&next, 0, sizeof next);
     sp_strv_init(&next.warnings);
-    if (pack_state_untouched(&prev, out_dir, opts, key_hex) &&
-        pack_inputs_unchanged(base, opts, key, jobs) &&
+    int untouched = pack_state_untouched(&prev, out_dir, opts, key_hex);
+    if (untouched && pack_inputs_unchanged(base, opts, key, jobs) &&
         reuse_result(&prev, out_dir, opts, res) == 0) {
+        if (untouched == 2) /* stamps now older: the next run need not hash */
+            pack_state_save(base, &prev, out_dir);
         sp_outdir_release(&od);
         pack_state_release(&prev);
         free(base);

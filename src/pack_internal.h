@@ -158,6 +158,7 @@ struct state_output {
     char xxh3[17];
     long entries;   /* -1 for a file that is no zip */
     char stamp[64]; /* "inode:mtime_ns:ctime_ns" when recorded ("" unknown) */
+    int racy;       /* its ctime was too close to the save for the stamp alone to tell */
 };
 
 struct pack_state {
@@ -183,10 +184,13 @@ void pack_state_release(struct pack_state *s);
  * untouched (same size, inode, mtime and ctime): the output can stay as it is. */
 const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
                                                const char *rel, const char *recipe);
-/* 1 when path still has the size, inode and times recorded in rec. */
+/* 1 when path still has the size, inode and times recorded in rec; 2 when
+ * it does and, the stamp being racy, its content was hashed and matches
+ * too; 0 otherwise. */
 int pack_state_file_matches(const char *path, const struct state_output *rec);
-/* 1 when s is of a run with these options and every output it records
- * (and the APK) is untouched. */
+/* Nonzero when s is of a run with these options and every output it
+ * records (and the APK) is untouched: 2 when some had to be hashed to tell
+ * (saving the state again then spares the next run that). */
 int pack_state_untouched(const struct pack_state *s, const char *out_dir, const sp_pack_opts *o,
                          const char *key_hex);
 /* The input snapshot: unchanged since the state was saved (1), and saving

@@ -6,7 +6,11 @@
  * (src/snapshot.c) holds what the walk saw of every input directory and
  * file. A run whose key matches, whose snapshot shows no input changed and
  * whose outputs all still have their size, inode and times writes nothing at all,
- * without listing or reading any input. Otherwise every input is read and
+ * without listing or reading any input. As with the input snapshot, a
+ * stamp is not trusted alone when the file's ctime is within a clock tick
+ * or so of the save (an edit in the same tick as the write would leave the
+ * times as they were): such a file's content is hashed and compared with
+ * its recorded xxh3 instead. Otherwise every input is read and
  * each output whose recipe is unchanged and whose file is untouched is kept
  * as it is (so its mtime stays); only the others are written. An output
  * edited or removed by hand no longer matches and is written again.
@@ -38,7 +42,7 @@
 #define SP_PACK_VERSION "0"
 #endif
 
-#define STATE_FORMAT 3
+#define STATE_FORMAT 4
 
 char *pack_state_base(const char *out_dir)
 {
@@ -106,7 +110,15 @@ static void copy_hex(char out[17], const char *s)
     snprintf(out, 17, "%s", s);
 }
 
-static void read_record(const cJSON *j, const char *rel, struct state_output *r)
+/* The ctime_ns in a stamp ("inode:mtime:ctime"), 0 when there is none. */
+static uint64_t stamp_ctime(const char *stamp)
+{
+    const char *c = strrchr(stamp, ':');
+    return c ? strtoull(c + 1, NULL, 10) : 0;
+}
+
+static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
+                        struct state_output *r)
 {
     memset(r, 0, sizeof *r);
     r->rel = sp_xstrdup(rel);
@@ -117,6 +129,7 @@ static void read_record(const cJSON *j, const char *rel, struct state_output *r)
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
     r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
     snprintf(r->stamp, sizeof r->stamp, "%s", jstr(j, "stamp"));
+    r->racy = stamp_ctime(r->stamp) + SP_SNAPSHOT_RECENT_NS >= saved_ns;
 }
 
 void pack_state_load(const char *base, struct pack_state *s)
@@ -139,6 +152,8 @@ void pack_state_load(const char *base, struct pack_state *s)
         return;
     }
     copy_hex(s->options, jstr(j, "options"));
+    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(j, "saved_ns");
+    uint64_t saved_ns = cJSON_IsString(saved) ? strtoull(saved->valuestring, NULL, 10) : 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "warnings")) if (cJSON_IsString(x))
         sp_strv_push(&s->warnings, x->valuestring);
@@ -146,12 +161,12 @@ void pack_state_load(const char *base, struct pack_state *s)
     cJSON_ArrayForEach(x, (cJSON_IsObject(outs) ? outs : NULL))
     {
         SP_VEC_GROW(s->outputs);
-        read_record(x, x->string, &s->outputs.v[s->outputs.n++]);
+        read_record(x, x->string, saved_ns, &s->outputs.v[s->outputs.n++]);
     }
     const cJSON *apk = cJSON_GetObjectItemCaseSensitive(j, "apk");
     if (cJSON_IsObject(apk)) {
         s->has_apk = 1;
-        read_record(apk, jstr(apk, "path"), &s->apk);
+        read_record(apk, jstr(apk, "path"), saved_ns, &s->apk);
     }
     cJSON_Delete(j);
 }
@@ -179,6 +194,25 @@ static void stamp_string(const char *path, char out[64], struct stat *st)
                  (unsigned long long)sp_stat_ctime_ns(st));
 }
 
+/* The xxh3 of the file at path, hex ("" when it cannot be read). */
+static void file_xxh3(const char *path, char out[17])
+{
+    out[0] = '\0';
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return;
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    unsigned char buf[1 << 15];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        XXH3_64bits_update(h, buf, n);
+    if (!ferror(f))
+        sp_u64_hex(XXH3_64bits_digest(h), out);
+    XXH3_freeState(h);
+    fclose(f);
+}
+
 int pack_state_file_matches(const char *path, const struct state_output *rec)
 {
     struct stat st;
@@ -186,7 +220,13 @@ int pack_state_file_matches(const char *path, const struct state_output *rec)
     if (!rec)
         return 0;
     stamp_string(path, stamp, &st);
-    return *stamp && rec->size == (uint64_t)st.st_size && !strcmp(rec->stamp, stamp);
+    if (!*stamp || rec->size != (uint64_t)st.st_size || strcmp(rec->stamp, stamp) != 0)
+        return 0;
+    if (!rec->racy)
+        return 1;
+    char now[17];
+    file_xxh3(path, now);
+    return *rec->xxh3 && !strcmp(rec->xxh3, now) ? 2 : 0;
 }
 
 static const struct state_output *find(const struct pack_state *s, const char *rel)
@@ -214,17 +254,24 @@ int pack_state_untouched(const struct pack_state *s, const char *out_dir, const 
 {
     if (!s->outputs.n || strcmp(s->options, key_hex) != 0)
         return 0;
+    int how = 1;
     for (size_t i = 0; i < s->outputs.n; i++) {
         char *path = sp_path_join(out_dir, s->outputs.v[i].rel);
         int ok = pack_state_file_matches(path, &s->outputs.v[i]);
         free(path);
         if (!ok)
             return 0;
+        how = ok > how ? ok : how;
     }
-    if (o->apk_path && (!s->has_apk || strcmp(s->apk.rel, o->apk_path) != 0 ||
-                        !pack_state_file_matches(o->apk_path, &s->apk)))
-        return 0;
-    return 1;
+    if (o->apk_path) {
+        int ok = s->has_apk && !strcmp(s->apk.rel, o->apk_path)
+                     ? pack_state_file_matches(o->apk_path, &s->apk)
+                     : 0;
+        if (!ok)
+            return 0;
+        how = ok > how ? ok : how;
+    }
+    return how;
 }
 
 /* State files of output directories not packed into, nor checked, for this
@@ -279,6 +326,12 @@ void pack_state_save(const char *base, struct pack_state *s, const char *out_dir
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "format", STATE_FORMAT);
     cJSON_AddStringToObject(j, "options", s->options);
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    char saved[24];
+    snprintf(saved, sizeof saved, "%llu",
+             (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec);
+    cJSON_AddStringToObject(j, "saved_ns", saved);
     cJSON *w = cJSON_AddArrayToObject(j, "warnings");
     for (size_t i = 0; i < s->warnings.n; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(s->warnings.v[i]));
@@ -294,6 +347,8 @@ void pack_state_save(const char *base, struct pack_state *s, const char *out_dir
     if (s->has_apk) {
         stamp_string(s->apk.rel, s->apk.stamp, &st);
         s->apk.size = (uint64_t)st.st_size;
+        if (!*s->apk.xxh3) /* written by this run: what a racy stamp is checked by */
+            file_xxh3(s->apk.rel, s->apk.xxh3);
         cJSON *apk = record_json(&s->apk);
         cJSON_AddStringToObject(apk, "path", s->apk.rel);
         cJSON_AddItemToObject(j, "apk", apk);

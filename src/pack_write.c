@@ -185,8 +185,10 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
     XXH3_freeState(h);
     if (prev->has_apk && !strcmp(prev->apk.rel, o->apk_path) &&
         !strcmp(prev->apk.recipe, next->apk.recipe) &&
-        pack_state_file_matches(o->apk_path, &prev->apk))
+        pack_state_file_matches(o->apk_path, &prev->apk)) {
+        memcpy(next->apk.xxh3, prev->apk.xxh3, sizeof next->apk.xxh3);
         return 0;
+    }
     sp_cleanup_stale(o->apk_path); /* what killed runs left */
     *tmp = sp_temp_path(o->apk_path);
     return sp_apk_write_from_pack(od->stage, *tmp, o->page_size, err);
