@@ -92,6 +92,8 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
         const sp_zip_entry *e = &z.entries[i];
         rc = sp_zipw_add_copy(zw, &z, e, sp_apk_alignment(e->name, e->method, page_size), err);
     }
+    if (rc == 0)
+        rc = sp_zip_unchanged(&z, in, err);
     rc = sp_zipw_end(zw, rc, err);
     sp_zip_close(&z);
     rc = sp_commit(rc, tmp, dest, err);

@@ -52,13 +52,17 @@ int cmd_align(const sp_cli_values *v)
             sp_strv problems;
             sp_strv_init(&problems);
             size_t bad = sp_apk_check_alignment(&z, page, &problems);
-            for (size_t i = 0; i < problems.n; i++)
-                printf("%s: %s\n", in, problems.v[i]);
-            printf("%s: %zu of %zu entries misaligned for %u KB pages\n", in, bad, z.n,
-                   page / 1024);
+            if (sp_zip_unchanged(&z, in, &err) != 0) {
+                rc = sp_cli_error(err.status, "%s", err.msg);
+            } else {
+                for (size_t i = 0; i < problems.n; i++)
+                    printf("%s: %s\n", in, problems.v[i]);
+                printf("%s: %zu of %zu entries misaligned for %u KB pages\n", in, bad, z.n,
+                       page / 1024);
+                rc = bad ? SP_EINPUT : SP_OK;
+            }
             sp_strv_release(&problems);
             sp_zip_close(&z);
-            rc = bad ? SP_EINPUT : SP_OK;
         }
     }
     return rc;

@@ -6,17 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "sppack/alloc.h"
 #include "sppack/cleanup.h"
 #include "sppack/platform.h"
+#include "sppack/text.h"
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err)
 {
-    m->data = NULL;
-    m->size = 0;
+    memset(m, 0, sizeof *m);
     /* Non-blocking, so that a FIFO is refused below instead of waiting
      * for a writer. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -64,11 +66,126 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
     return 0;
 }
 
+/* The views a fault may hit, each with the line that names its file: set
+ * up before the view is used, read by the SIGBUS handler. */
+#define MAX_VIEWS 32
+static struct view_slot {
+    const unsigned char *volatile start;
+    size_t size;
+    char *message; /* "sp-pack: PATH: changed while ...\n" */
+} views[MAX_VIEWS];
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    const unsigned char *a = si->si_addr;
+    for (size_t i = 0; i < MAX_VIEWS; i++) {
+        const unsigned char *start = views[i].start;
+        if (start && a >= start && a < start + views[i].size) {
+            const char *msg = views[i].message;
+            ssize_t w = write(2, msg, strlen(msg));
+            (void)w;
+            sp_cleanup_remove_registered();
+            _exit(3);
+        }
+    }
+    /* Not a view's: the default action, as if no handler were there. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void watch_view(const unsigned char *start, size_t size, const char *path)
+{
+    static int installed;
+    if (!installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_sigbus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, NULL);
+        installed = 1;
+    }
+    char *shown = sp_escape(path);
+    for (size_t i = 0; i < MAX_VIEWS; i++) {
+        if (!views[i].start) {
+            free(views[i].message);
+            views[i].message = sp_xasprintf("sp-pack: %s: changed while sp-pack was reading it "
+                                            "(it must stay as it is during a run)\n",
+                                            shown);
+            views[i].size = size;
+            views[i].start = start;
+            break;
+        }
+    }
+    free(shown);
+}
+
+static void unwatch_view(const unsigned char *start)
+{
+    for (size_t i = 0; i < MAX_VIEWS; i++)
+        if (views[i].start == start)
+            views[i].start = NULL;
+}
+
+int sp_map_view(sp_map *m, const char *path, sp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = errno;
+        int special = fstat(fd, &st) == 0;
+        close(fd);
+        return special ? sp_error_set(err, SP_EINPUT, path, "not a regular file")
+                       : sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
+    }
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
+        }
+        m->data = p;
+        watch_view(m->data, (size_t)st.st_size, path);
+    }
+    m->size = (size_t)st.st_size;
+    m->view = 1;
+    m->fd = fd;
+    m->ino = (unsigned long long)st.st_ino;
+    m->mtime_ns = sp_stat_mtime_ns(&st);
+    m->ctime_ns = sp_stat_ctime_ns(&st);
+    return 0;
+}
+
+int sp_map_unchanged(const sp_map *m, const char *path, sp_error *err)
+{
+    struct stat st;
+    if (!m->view)
+        return 0;
+    if (fstat(m->fd, &st) == 0 && (size_t)st.st_size == m->size &&
+        sp_stat_mtime_ns(&st) == m->mtime_ns && sp_stat_ctime_ns(&st) == m->ctime_ns)
+        return 0;
+    return sp_error_set(err, SP_EIO, path,
+                        "changed while sp-pack was reading it (it must stay as it is "
+                        "during a run)");
+}
+
 void sp_map_close(sp_map *m)
 {
-    free(m->data);
-    m->data = NULL;
-    m->size = 0;
+    if (m->view) {
+        if (m->data) {
+            unwatch_view(m->data);
+            munmap(m->data, m->size);
+        }
+        close(m->fd);
+    } else {
+        free(m->data);
+    }
+    memset(m, 0, sizeof *m);
 }
 
 int sp_write_all(int fd, const void *data, size_t n)

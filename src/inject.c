@@ -341,6 +341,8 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         rc = write_file(zw, p.v[i].name, p.v[i].path, o->page_size, err);
         res->added++;
     }
+    if (rc == 0)
+        rc = sp_zip_unchanged(&a.zip, o->into, err);
     rc = sp_zipw_end(zw, rc, err);
     rc = sp_commit(rc, tmp, dest, err);
     free(tmp);

@@ -162,7 +162,10 @@ static int list_archive(sp_listing *l, const char *path, sp_error *err)
     l->kind = sp_archive_kind_name(a.kind);
     for (size_t i = 0; i < a.n; i++)
         list_entry(l, &a.entries[i], SP_ZIP_HELD_MAX - a.held);
+    int changed = sp_zip_unchanged(&a.zip, path, err);
     sp_archive_close(&a);
+    if (changed)
+        return -1;
     if (member.status != SP_OK) {
         *err = member;
         return -1;

@@ -6,11 +6,11 @@
  * (src/snapshot.c) holds what the walk saw of every input directory and
  * file. A run whose key matches, whose snapshot shows no input changed and
  * whose outputs all still have their size, inode and times writes nothing at all,
- * without listing or reading any input. As with the input snapshot, a
- * stamp is not trusted alone when the file's ctime is within a clock tick
- * or so of the save (an edit in the same tick as the write would leave the
- * times as they were): such a file's content is hashed and compared with
- * its recorded xxh3 instead. Otherwise every input is read and
+ * without listing or reading any input. A stamp is not trusted alone when
+ * the file's ctime is within a clock tick or so of the save (an edit in the
+ * same tick as the write would leave the times as they were): such a
+ * file's content is hashed and compared with its recorded xxh3 instead,
+ * and the state saved again, after which the stamps alone tell. Otherwise every input is read and
  * each output whose recipe is unchanged and whose file is untouched is kept
  * as it is (so its mtime stays); only the others are written. An output
  * edited or removed by hand no longer matches and is written again.
@@ -117,6 +117,19 @@ static uint64_t stamp_ctime(const char *stamp)
     return c ? strtoull(c + 1, NULL, 10) : 0;
 }
 
+/* Whether an edit after the save could have left ctime_ns as it was: a
+ * file system that keeps nanoseconds stamps with the kernel's coarse clock
+ * (a tick of at most 10 ms), one that keeps whole seconds (ctime_ns a
+ * multiple of 10^9) with up to 2 s. */
+#define STAMP_TICK_NS (50ull * 1000000ull)
+#define STAMP_TICK_WHOLE_SECONDS_NS (2ull * 1000000000ull)
+
+static int stamp_is_racy(uint64_t ctime_ns, uint64_t saved_ns)
+{
+    uint64_t tick = ctime_ns % 1000000000ull ? STAMP_TICK_NS : STAMP_TICK_WHOLE_SECONDS_NS;
+    return ctime_ns + tick >= saved_ns;
+}
+
 static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
                         struct state_output *r)
 {
@@ -129,7 +142,7 @@ static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
     r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
     snprintf(r->stamp, sizeof r->stamp, "%s", jstr(j, "stamp"));
-    r->racy = stamp_ctime(r->stamp) + SP_SNAPSHOT_RECENT_NS >= saved_ns;
+    r->racy = stamp_is_racy(stamp_ctime(r->stamp), saved_ns);
 }
 
 void pack_state_load(const char *base, struct pack_state *s)

@@ -329,10 +329,12 @@ int sp_verify_path(const char *path, const sp_verify_opts *o, sp_report *report,
     if (S_ISDIR(st.st_mode))
         return verify_dir(path, o, report, err);
     sp_map m;
-    if (sp_map_open(&m, path, err) != 0)
+    if (sp_map_view(&m, path, err) != 0)
         return -1;
     static unsigned char empty[1];
     int rc = sp_verify_buffer(m.data ? m.data : empty, m.size, path, o, report, err);
+    if (rc == 0)
+        rc = sp_map_unchanged(&m, path, err);
     sp_map_close(&m);
     return rc;
 }

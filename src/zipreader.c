@@ -247,7 +247,7 @@ int sp_zip_open_buffer(sp_zip *z, const unsigned char *d, size_t size, const cha
 int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
 {
     memset(z, 0, sizeof *z);
-    if (sp_map_open(&z->map, path, err) != 0)
+    if (sp_map_view(&z->map, path, err) != 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC); /* for kernel-side copies; optional */
     if (sp_zip_open_buffer(z, z->map.data, z->map.size, path, NULL, NULL, err) != 0) {
@@ -258,6 +258,11 @@ int sp_zip_open(sp_zip *z, const char *path, sp_error *err)
     }
     z->fd = fd;
     return 0;
+}
+
+int sp_zip_unchanged(const sp_zip *z, const char *label, sp_error *err)
+{
+    return sp_map_unchanged(&z->map, label, err);
 }
 
 const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name)

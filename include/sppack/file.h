@@ -14,10 +14,31 @@
 typedef struct sp_map {
     unsigned char *data;
     size_t size;
+    int view; /* 1: mapped by sp_map_view (0 in a zeroed sp_map) */
+    /* views only: */
+    int fd;                 /* the file, kept open to tell whether it changed */
+    unsigned long long ino; /* what the file was when mapped */
+    unsigned long long mtime_ns, ctime_ns;
 } sp_map;
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err);
 void sp_map_close(sp_map *m);
+
+/* An archive mapped, not read: verify, ls, align and inject look at its
+ * directory, headers and a few entries, so only the pages touched are
+ * read (reading a 100 MB APK whole costs ten times what they do). The
+ * view is private: writes to it stay in memory. A file truncated while
+ * mapped faults on the pages it lost: sp-pack then prints "PATH: changed
+ * while sp-pack was reading it", removes its registered temporary files
+ * (sppack/cleanup.h) and exits with status 3, never with a signal. A file
+ * rewritten in place meanwhile is what sp_map_unchanged tells, after the
+ * reading and before anything is reported or committed. Same errors as
+ * sp_map_open otherwise. */
+int sp_map_view(sp_map *m, const char *path, sp_error *err);
+/* 0 when the file of a view still has the size and times it had when
+ * mapped; else -1 and SP_EIO "changed while sp-pack was reading it". A
+ * map of sp_map_open is checked already: always 0. */
+int sp_map_unchanged(const sp_map *m, const char *path, sp_error *err);
 
 /* All n bytes to or from a descriptor, through short counts and EINTR;
  * 0, or -1 with errno (0 for a read that met the end first). */

@@ -71,10 +71,15 @@ typedef struct sp_zip {
 typedef void (*sp_zip_issue_fn)(void *ctx, enum sp_zip_problem problem, const char *entry,
                                 const char *msg);
 
-/* Opens and indexes path. Errors: SP_EIO when it cannot be read, SP_EINPUT
- * when it is no zip this reader accepts (no end record, ZIP64, an entry or
- * header outside the file). */
+/* Opens and indexes path, mapped (sp_map_view: only what is looked at is
+ * read). Errors: SP_EIO when it cannot be read, SP_EINPUT when it is no
+ * zip this reader accepts (no end record, ZIP64, an entry or header
+ * outside the file). */
 int sp_zip_open(sp_zip *z, const char *path, sp_error *err);
+/* After reading an archive of sp_zip_open, before reporting or committing
+ * what was made of it: 0 when its file did not change meanwhile, else -1
+ * and SP_EIO naming label (sp_map_unchanged). 0 for an archive in memory. */
+int sp_zip_unchanged(const sp_zip *z, const char *label, sp_error *err);
 
 /* Indexes an archive already in memory (not copied: data must outlive z).
  * With issue != NULL the parse is lenient: problems it can step over are
