@@ -155,7 +155,6 @@ int sp_map_view(sp_map *m, const char *path, sp_error *err)
     m->size = (size_t)st.st_size;
     m->view = 1;
     m->fd = fd;
-    m->ino = (unsigned long long)st.st_ino;
     m->mtime_ns = sp_stat_mtime_ns(&st);
     m->ctime_ns = sp_stat_ctime_ns(&st);
     return 0;

@@ -17,8 +17,7 @@ typedef struct sp_map {
     int view; /* 1: mapped by sp_map_view (0 in a zeroed sp_map) */
     /* views only: */
     int fd;                 /* the file, kept open to tell whether it changed */
-    unsigned long long ino; /* what the file was when mapped */
-    unsigned long long mtime_ns, ctime_ns;
+    unsigned long long mtime_ns, ctime_ns; /* what the file was when mapped */
 } sp_map;
 
 int sp_map_open(sp_map *m, const char *path, sp_error *err);
