@@ -16,24 +16,33 @@
 #include "sppack/platform.h"
 #include "sppack/text.h"
 
-int sp_map_open(sp_map *m, const char *path, sp_error *err)
+/* path opened for reading, and its stat: a regular file, else -1 with err
+ * set. Non-blocking, so that a FIFO is refused instead of waiting for a
+ * writer. */
+static int open_regular(const char *path, struct stat *st, sp_error *err)
 {
-    memset(m, 0, sizeof *m);
-    /* Non-blocking, so that a FIFO is refused below instead of waiting
-     * for a writer. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
-    struct stat before, after;
-    if (fstat(fd, &before) != 0) {
+    if (fstat(fd, st) != 0) {
         int e = errno;
         close(fd);
         return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
     }
-    if (!S_ISREG(before.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
         return sp_error_set(err, SP_EINPUT, path, "not a regular file");
     }
+    return fd;
+}
+
+int sp_map_open(sp_map *m, const char *path, sp_error *err)
+{
+    memset(m, 0, sizeof *m);
+    struct stat before, after;
+    int fd = open_regular(path, &before, err);
+    if (fd < 0)
+        return -1;
     /* One byte more than the size, to notice a file that grows meanwhile. */
     size_t size = (size_t)before.st_size;
     unsigned char *buf = sp_xmalloc(size + 1);
@@ -131,17 +140,10 @@ static void unwatch_view(const unsigned char *start)
 int sp_map_view(sp_map *m, const char *path, sp_error *err)
 {
     memset(m, 0, sizeof *m);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = errno;
-        int special = fstat(fd, &st) == 0;
-        close(fd);
-        return special ? sp_error_set(err, SP_EINPUT, path, "not a regular file")
-                       : sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
-    }
+    int fd = open_regular(path, &st, err);
+    if (fd < 0)
+        return -1;
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
