@@ -363,6 +363,16 @@ class _InPlaceImporter:
                 return name, suffix
         return name, None
 
+    def _found(self, fullname):
+        """_find, for a module that must be there."""
+        name, suffix = self._find(fullname)
+        if suffix is None:
+            raise self._missing(fullname)
+        return name, suffix
+
+    def _missing(self, fullname):
+        return ImportError("can't find module %r in %s" % (fullname, self.path), name=fullname)
+
     def find_spec(self, fullname, target=None):
         name, suffix = self._find(fullname)
         if suffix is None:
@@ -424,30 +434,21 @@ class _InPlaceImporter:
                 code = self._code(fullname, name, suffix)
                 if code is not None:
                     return code
-        raise ImportError("can't find module %r in %s" % (fullname, self.path), name=fullname)
+        raise self._missing(fullname)
 
     def get_source(self, fullname):
-        name, suffix = self._find(fullname)
-        if suffix is None:
-            raise ImportError("can't find module %r in %s" % (fullname, self.path),
-                              name=fullname)
+        name, suffix = self._found(fullname)
         path = name + ("/__init__.py" if suffix.startswith("/") else ".py")
         if path not in self.zip.entries:
             return None
         return self.zip.read(path).decode("utf-8", "replace")
 
     def get_filename(self, fullname):
-        name, suffix = self._find(fullname)
-        if suffix is None:
-            raise ImportError("can't find module %r in %s" % (fullname, self.path),
-                              name=fullname)
+        name, suffix = self._found(fullname)
         return self.archive + "/" + name + suffix
 
     def is_package(self, fullname):
-        name, suffix = self._find(fullname)
-        if suffix is None:
-            raise ImportError("can't find module %r in %s" % (fullname, self.path),
-                              name=fullname)
+        name, suffix = self._found(fullname)
         return suffix.startswith("/")
 
     def get_data(self, pathname):
