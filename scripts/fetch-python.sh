@@ -91,6 +91,13 @@ arch_libs() {
     esac
 }
 
+# The embed library, its headers and python-3.X-embed.pc, on x86_64 only:
+# tests/e2e/test_launcher.py builds sp-launch against them and runs it here.
+embed_pkgs() {
+    [ "$1" = amd64 ] || return 0
+    for v in $versions; do echo "libpython$v libpython$v-dev"; done
+}
+
 # apt-get with a state of its own: sources, lists and caches under $1, nothing
 # installed (the host's dpkg status is not read), only architecture $2.
 apt_in() {
@@ -150,7 +157,7 @@ finish_root() {
 
 for abi in "$@"; do
     arch=$(deb_arch "$abi")
-    pkgs="$pythons $site $libs $(arch_libs "$arch")"
+    pkgs="$pythons $site $libs $(arch_libs "$arch") $(embed_pkgs "$arch")"
     pkgs=$(xargs <<< "$pkgs")   # one line, single spaces
     dir=$cache/$suite/$abi
     stamp=$dir/.stamp-$(echo "$pkgs" | cksum | cut -d' ' -f1)
