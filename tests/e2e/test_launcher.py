@@ -1,6 +1,6 @@
 """sp-launch, the embedding example (examples/launcher/), built against
-Debian's libpython3.11, boots from APKs of three shapes with every pure
-module read in place from the APK and nothing written:
+Debian's CPython 3.11, 3.13 and 3.14, boots from APKs of three shapes with
+every pure module read in place from the APK and nothing written:
 
   (a) pack --apk, signed with apksigner;
   (b) an aapt-built base APK after inject, signed (what AGP's merge of the
@@ -15,11 +15,27 @@ opened from disk (only the APKs are), HOME and TMPDIR stay empty. On this
 host the natives come from a directory unpacked from the APK that holds
 lib/x86_64/ (glibc cannot map from a zip; bionic does, from the path the
 ImportError names without --native-dir). --extract-dir unpacks
-extract.zip once per content."""
+extract.zip once per content.
 
+One cell per CPython version, each packing that version's stdlib and numpy
+(for arm64-v8a and x86_64, so the APKs have per-ABI overlays as an app's do;
+x86_64 runs) with --pyc-only, and running every test below:
+
+  3.11  sp-launch as CMake built it (SP_LAUNCH) against the host's
+        libpython3.11, the inputs of scripts/fetch-inputs.sh;
+  3.13  Debian trixie's, 3.14 Debian sid's: the trees of
+        scripts/fetch-python.sh (fetched here when missing); sp-launch is
+        built here against the tree's libpython and runs through the tree's
+        own loader, as tests/e2e/interpreters.py runs its python.
+
+SP_LAUNCH_CELLS (e.g. "3.13,3.14") runs only those; by default all three.
+A cell that cannot run fails."""
+
+import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,9 +43,16 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
+import interpreters  # noqa: E402
 
 SP_LAUNCH = os.environ.get("SP_LAUNCH", "sp-launch")
-PYTHON = "/usr/bin/python3.11"
+# The C compiler that builds sp-launch for the cells of fetch-python.sh's trees.
+CC = os.environ.get("SP_LAUNCH_CC", "cc")
+# Per version: the Debian suite of fetch-python.sh, or None for the 3.11 of
+# the host and of scripts/fetch-inputs.sh.
+SUITES = {"3.11": None, "3.13": "trixie", "3.14": "sid"}
+CELLS = [c for c in os.environ.get("SP_LAUNCH_CELLS", ",".join(SUITES)).split(",") if c]
+PACKED_ABIS = ["arm64-v8a", "x86_64"]
 FRAMEWORK = "/usr/share/android-framework-res/framework-res.apk"
 BASE_MANIFEST = os.path.join(common.SOURCE_DIR, "examples/ci/AndroidManifest.xml")
 ABI = "x86_64"
@@ -128,16 +151,88 @@ def trace_violations(log):
     return bad
 
 
-class LauncherTest(common.TempDirTestCase):
+def build_launcher(suite, version, out):
+    """sp-launch built against a fetch-python.sh tree's libpython<version>,
+    and the argv that runs it.
+
+    The flags are those CMake takes from pkg-config for the host's CPython,
+    here from the tree's python-X.Y-embed.pc (PKG_CONFIG_SYSROOT_DIR puts
+    the tree before its paths), plus <root>/usr/include for the
+    <x86_64-linux-gnu/python3.X/pyconfig.h> that Debian's pyconfig.h
+    includes. The C library's headers and start files are the host's. The
+    tree's libpython needs a newer glibc than the host's: the link does not
+    check the undefined symbols of the libraries it links
+    (--allow-shlib-undefined), and the program runs through the tree's
+    own loader with only the tree's libraries, as interpreters.command()
+    runs the tree's python."""
+    root = interpreters.root(suite, ABI)
+    libdir = interpreters.libdir(suite, ABI)
+    env = dict(os.environ, PKG_CONFIG_LIBDIR=os.path.join(libdir, "pkgconfig"),
+               PKG_CONFIG_SYSROOT_DIR=root)
+    flags = common.run(["pkg-config", "--cflags", "--libs", "python-%s-embed" % version],
+                       env=env, check=0).stdout.split()
+    src = os.path.join(common.SOURCE_DIR, "examples", "launcher")
+    common.run([CC, "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror",
+                "-DSP_PACK_VERSION=\"test\"", "-I" + os.path.join(root, "usr/include"),
+                os.path.join(src, "main.c"), os.path.join(src, "sp_launch.c")]
+               + flags + ["-Wl,--allow-shlib-undefined", "-o", out], check=0)
+    argv, _ = interpreters.command(suite, ABI, version)
+    return argv[:-1] + [out]   # the loader and its options, then sp-launch
+
+
+def python_wrapper(suite, version, path):
+    """A script running the tree's python as interpreters.command() does,
+    for pack --python (which runs one program)."""
+    argv, env = interpreters.command(suite, ABI, version)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+        f.writelines("export %s=%s\n" % (k, shlex.quote(v)) for k, v in sorted(env.items()))
+        f.write("exec %s \"$@\"\n" % " ".join(map(shlex.quote, argv)))
+    os.chmod(path, 0o755)
+    return path
+
+
+def numpy_of(dist_packages):
+    """(version, package of _multiarray_umath) of the numpy in a
+    dist-packages directory: numpy.core before numpy 2, numpy._core since."""
+    meta = glob.glob(os.path.join(dist_packages, "numpy-*.*-info"))
+    assert len(meta) == 1, meta
+    version = re.match(r"numpy-(.+)\.(?:dist|egg)-info$", os.path.basename(meta[0])).group(1)
+    core = "numpy._core" if os.path.isdir(os.path.join(dist_packages, "numpy", "_core")) \
+        else "numpy.core"
+    return version, core
+
+
+class Launcher:
+    """The tests, for the CPython VERSION of a subclass."""
+    VERSION = None
+
     @classmethod
     def setUpClass(cls):
         cls.work = common.tempfile.mkdtemp(prefix="sp-pack-launch-", dir=common.TMP)
         w = cls.work
+        suite = SUITES[cls.VERSION]
+        if suite is None:
+            cls.stdlib = {a: common.stdlib(a) for a in PACKED_ABIS}
+            cls.dist_packages = {a: common.dist_packages(a) for a in PACKED_ABIS}
+            cls.python = "/usr/bin/python" + cls.VERSION
+            cls.launcher = [SP_LAUNCH]
+        else:
+            fetch = os.path.join(common.SOURCE_DIR, "scripts", "fetch-python.sh")
+            common.run([fetch, suite] + PACKED_ABIS, check=0)
+            cls.stdlib = {a: interpreters.stdlib(suite, a, cls.VERSION) for a in PACKED_ABIS}
+            cls.dist_packages = {a: interpreters.dist_packages(suite, a) for a in PACKED_ABIS}
+            cls.python = python_wrapper(suite, cls.VERSION, os.path.join(w, "python"))
+            cls.launcher = build_launcher(suite, cls.VERSION, os.path.join(w, "sp-launch"))
+        cls.numpy_version, cls.numpy_core = numpy_of(cls.dist_packages[ABI])
         cls.packed = os.path.join(w, "packed")
         cls.pack_apk = os.path.join(w, "packed.apk")
-        common.sp_pack(*common.pack_args(cls.packed, ["arm64-v8a", ABI],
-                                         extra=["-q", "--pyc-only", "--python", PYTHON,
-                                                "--apk", cls.pack_apk]), check=0)
+        common.sp_pack("pack", "--out", cls.packed, "--exclude", "sitecustomize.py",
+                       "--stdlib", *["%s=%s" % (a, cls.stdlib[a]) for a in PACKED_ABIS],
+                       "--site-packages",
+                       *["%s=%s" % (a, cls.dist_packages[a]) for a in PACKED_ABIS],
+                       "-q", "--pyc-only", "--python", cls.python, "--apk", cls.pack_apk,
+                       check=0)
         cls.ks = os.path.join(w, "debug.jks")
         common.run(["keytool", "-genkeypair", "-keystore", cls.ks, "-storepass", "android",
                     "-keypass", "android", "-alias", "k", "-keyalg", "RSA", "-keysize", "2048",
@@ -182,7 +277,7 @@ class LauncherTest(common.TempDirTestCase):
         env = dict(SANITIZERS, PATH=os.environ.get("PATH", "/usr/bin:/bin"), HOME=home,
                    TMPDIR=tmpdir, LANG="C")
         log = os.path.join(self.tmp, "strace.log")
-        cmd = [SP_LAUNCH] + list(args)
+        cmd = self.launcher + list(args)
         if trace:
             cmd = ["strace", "-f", "-qq", "-o", log, "-e",
                    "trace=open,openat,creat," + ",".join(WRITE_CALLS)] + cmd
@@ -220,8 +315,9 @@ class LauncherTest(common.TempDirTestCase):
         self.assertEqual(files["encodings"], base + "/assets/python/encodings/__init__.pyc")
         self.assertEqual(files["_sp_bootstrap"], base + "/assets/python/_sp_bootstrap.pyc")
         self.assertEqual(files["_decimal"], natives + "/lib_decimal.so")
-        self.assertEqual(files["numpy.core._multiarray_umath"],
-                         natives + "/libnumpy-core-_multiarray_umath.so")
+        self.assertEqual(files[self.numpy_core + "._multiarray_umath"],
+                         "%s/lib%s-_multiarray_umath.so"
+                         % (natives, self.numpy_core.replace(".", "-")))
         for name, f in files.items():
             if f.endswith(".so"):
                 self.assertTrue(f.startswith(natives + "/"), (name, f))
@@ -273,8 +369,8 @@ assert text.startswith(":mod:`email` Package Architecture"), text[:40]
 assert importlib.resources.files("email").joinpath("mime").is_dir()
 assert "architecture.rst" in [t.name for t in importlib.resources.files("email").iterdir()]
 assert importlib.resources.read_binary("email", "architecture.rst") == text.encode()
-assert importlib.metadata.version("numpy") == "1.24.2", importlib.metadata.version("numpy")
-assert "numpy" in importlib.metadata.distribution("numpy").read_text("top_level.txt")
+assert importlib.metadata.version("numpy") == sys.argv[1], importlib.metadata.version("numpy")
+assert importlib.metadata.metadata("numpy")["Name"] == "numpy"
 assert pkgutil.get_data("email", "architecture.rst") == text.encode()
 try:
     importlib.metadata.version("no-such-dist")
@@ -288,14 +384,14 @@ assert sys.modules["encodings.cp1252"].__file__.endswith("/assets/stdlib.zip/enc
 print("ok")
 """
         p, bad = self.launch(["--apk", self.apk_a, "--abi", ABI, "--native-dir", natives,
-                              "-c", code])
+                              "-c", code, self.numpy_version])
         self.assertEqual((p.returncode, p.stdout.strip()), (0, "ok"), p.stderr)
         self.assertEqual(bad, [])
 
     def test_module_and_argv(self):
         natives = unpack_libs(self.apk_a, ABI, os.path.join(self.tmp, "natives"))
-        p = subprocess.run([SP_LAUNCH, "--apk", self.apk_a, "--abi", ABI, "--native-dir",
-                            natives, "-m", "json.tool", "--sort-keys"],
+        p = subprocess.run(self.launcher + ["--apk", self.apk_a, "--abi", ABI, "--native-dir",
+                                            natives, "-m", "json.tool", "--sort-keys"],
                            input='{"b": 1, "a": 2}', capture_output=True, text=True,
                            env=dict(os.environ, **SANITIZERS))
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -318,7 +414,7 @@ print("ok")
             f.write("-----BEGIN CERTIFICATE-----\nsp-pack\n-----END CERTIFICATE-----\n")
         out, apk = os.path.join(self.tmp, "out"), os.path.join(self.tmp, "x.apk")
         pack = ["pack", "-q", "--out", out, "--apk", apk, "--exclude", "sitecustomize.py",
-                "--stdlib", "%s=%s" % (ABI, common.stdlib(ABI)),
+                "--stdlib", "%s=%s" % (ABI, self.stdlib[ABI]),
                 "--site-packages", "%s=%s" % (ABI, site), "--extract", "tinycert"]
         common.sp_pack(*pack, check=0)
         with zipfile.ZipFile(apk) as z:
@@ -403,7 +499,7 @@ print("ok")
         self.assertEqual(p.returncode, 0)
         self.assertIn("usage: sp-launch --apk BASE.apk", p.stdout)
         p = run("--version")
-        self.assertIn("Python 3.11", p.stdout)
+        self.assertIn("Python %s." % self.VERSION, p.stdout)
 
     def test_bundle_config_keeps_the_boot_set_stored(self):
         aab = os.path.join(self.tmp, "app.aab")
@@ -420,6 +516,13 @@ print("ok")
         globs = re.findall(r'1: "([^"]+)"', text.split("3 {", 1)[1])
         self.assertIn("assets/python/**", globs)
         self.assertIn("assets/stdlib.zip", globs)
+
+
+for _version in CELLS:
+    if _version not in SUITES:
+        raise SystemExit("SP_LAUNCH_CELLS: no cell %r (%s)" % (_version, ", ".join(SUITES)))
+    _name = "LauncherTest" + _version.replace(".", "")
+    globals()[_name] = type(_name, (Launcher, common.TempDirTestCase), {"VERSION": _version})
 
 
 if __name__ == "__main__":
