@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -75,22 +76,26 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
     return 0;
 }
 
-/* The views a fault may hit, each with the line that names its file: set
- * up before the view is used, read by the SIGBUS handler. */
-#define MAX_VIEWS 32
+/* The views a fault may hit, each with the line that names its file: a
+ * slot is claimed by swapping its start from NULL to BUSY, filled, then
+ * published; the SIGBUS handler reads only published slots. */
+#define MAX_VIEWS 4096
+#define BUSY ((const unsigned char *)1)
 static struct view_slot {
-    const unsigned char *volatile start;
+    const unsigned char *start;
     size_t size;
     char *message; /* "sp-pack: PATH: changed while ...\n" */
 } views[MAX_VIEWS];
+static size_t views_used; /* slots below this may be published */
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
     const unsigned char *a = si->si_addr;
-    for (size_t i = 0; i < MAX_VIEWS; i++) {
-        const unsigned char *start = views[i].start;
-        if (start && a >= start && a < start + views[i].size) {
+    size_t n = __atomic_load_n(&views_used, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *start = __atomic_load_n(&views[i].start, __ATOMIC_ACQUIRE);
+        if (start && start != BUSY && a >= start && a < start + views[i].size) {
             const char *msg = views[i].message;
             ssize_t w = write(2, msg, strlen(msg));
             (void)w;
@@ -103,38 +108,59 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
     raise(sig);
 }
 
-static void watch_view(const unsigned char *start, size_t size, const char *path)
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+
+static void install_sigbus(void)
 {
-    static int installed;
-    if (!installed) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_sigbus;
-        sa.sa_flags = SA_SIGINFO;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGBUS, &sa, NULL);
-        installed = 1;
-    }
-    char *shown = sp_escape(path);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+void *sp_view_map(int fd, size_t size, const char *path)
+{
+    pthread_once(&sigbus_once, install_sigbus);
     for (size_t i = 0; i < MAX_VIEWS; i++) {
-        if (!views[i].start) {
-            free(views[i].message);
-            views[i].message = sp_xasprintf("sp-pack: %s: changed while sp-pack was reading it "
-                                            "(it must stay as it is during a run)\n",
-                                            shown);
-            views[i].size = size;
-            views[i].start = start;
+        const unsigned char *expect = NULL;
+        if (!__atomic_compare_exchange_n(&views[i].start, &expect, BUSY, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            __atomic_store_n(&views[i].start, NULL, __ATOMIC_RELEASE);
+            return NULL;
+        }
+        char *shown = sp_escape(path);
+        free(views[i].message);
+        views[i].message = sp_xasprintf("sp-pack: %s: changed while sp-pack was reading it "
+                                        "(it must stay as it is during a run)\n",
+                                        shown);
+        free(shown);
+        views[i].size = size;
+        size_t used = __atomic_load_n(&views_used, __ATOMIC_ACQUIRE);
+        while (used < i + 1 && !__atomic_compare_exchange_n(&views_used, &used, i + 1, 0,
+                                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            ;
+        __atomic_store_n(&views[i].start, (const unsigned char *)p, __ATOMIC_RELEASE);
+        return p;
+    }
+    errno = EMFILE; /* every slot taken: the caller reads instead */
+    return NULL;
+}
+
+void sp_view_unmap(void *p, size_t size)
+{
+    size_t n = __atomic_load_n(&views_used, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++) {
+        if (__atomic_load_n(&views[i].start, __ATOMIC_ACQUIRE) == p) {
+            __atomic_store_n(&views[i].start, NULL, __ATOMIC_RELEASE);
             break;
         }
     }
-    free(shown);
-}
-
-static void unwatch_view(const unsigned char *start)
-{
-    for (size_t i = 0; i < MAX_VIEWS; i++)
-        if (views[i].start == start)
-            views[i].start = NULL;
+    munmap(p, size);
 }
 
 int sp_map_view(sp_map *m, const char *path, sp_error *err)
@@ -145,14 +171,11 @@ int sp_map_view(sp_map *m, const char *path, sp_error *err)
     if (fd < 0)
         return -1;
     if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            int e = errno;
+        m->data = sp_view_map(fd, (size_t)st.st_size, path);
+        if (!m->data) {
             close(fd);
-            return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
+            return sp_map_open(m, path, err); /* no view to be had: read it */
         }
-        m->data = p;
-        watch_view(m->data, (size_t)st.st_size, path);
     }
     m->size = (size_t)st.st_size;
     m->view = 1;
@@ -178,10 +201,8 @@ int sp_map_unchanged(const sp_map *m, const char *path, sp_error *err)
 void sp_map_close(sp_map *m)
 {
     if (m->view) {
-        if (m->data) {
-            unwatch_view(m->data);
-            munmap(m->data, m->size);
-        }
+        if (m->data)
+            sp_view_unmap(m->data, m->size);
         close(m->fd);
     } else {
         free(m->data);

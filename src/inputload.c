@@ -12,6 +12,7 @@
 
 #include "sppack/alloc.h"
 #include "sppack/classify.h"
+#include "sppack/file.h"
 #include "sppack/parallel.h"
 #include "sppack/platform.h"
 
@@ -152,10 +153,22 @@ static ssize_t read_up_to(int fd, unsigned char *buf, size_t cap)
 
 /* Reads a file the walk saw `expected` bytes in, asking for one byte more so
  * that a file grown since is noticed: into the scratch buffer when it is
- * small (its bytes then shared, see intern), else into its own heap copy. */
-static void read_file(struct worker *w, int fd, size_t expected, sp_blob *b)
+ * small (its bytes then shared, see intern), else mapped (a change of size
+ * shows in the stat after), or into its own heap copy where no view is to
+ * be had. */
+static void read_file(struct worker *w, int fd, const sp_tree_file *f, sp_blob *b)
 {
+    size_t expected = (size_t)f->size;
     int small = expected <= SMALL_FILE;
+    unsigned char *view = small ? NULL : sp_view_map(fd, expected, f->path);
+    if (view) {
+        b->data = view;
+        b->size = expected;
+        b->hash = XXH3_64bits(view, expected);
+        b->owned = 2;
+        b->file = f;
+        return;
+    }
     unsigned char *buf = small ? w->scratch : sp_xmalloc(expected + 1);
     ssize_t r = read_up_to(fd, buf, expected + 1);
     if (r < 0 || (size_t)r != expected) {
@@ -225,7 +238,7 @@ static void load_item(struct worker *w, const struct item *it)
     else if (!sp_tree_file_same(it->file, &st))
         b->changed = 1;
     else
-        read_file(w, fd, (size_t)it->file->size, b);
+        read_file(w, fd, it->file, b);
     if (!b->error && !b->changed && (fstat(fd, &st) != 0 || !sp_tree_file_same(it->file, &st)))
         b->changed = 1;
     close(fd);
@@ -332,6 +345,21 @@ const sp_blob *sp_loader_blobs(const sp_loader *l, size_t t)
     return t < l->ntrees ? l->blobs[t] : NULL;
 }
 
+int sp_loader_unchanged(const sp_loader *l, sp_error *err)
+{
+    for (size_t t = 0; t < l->ntrees; t++) {
+        for (size_t i = 0; l->blobs[t] && i < l->counts[t]; i++) {
+            const sp_blob *b = &l->blobs[t][i];
+            struct stat st;
+            if (b->owned == 2 && (stat(b->file->path, &st) != 0 || !sp_tree_file_same(b->file, &st)))
+                return sp_error_set(err, SP_EIO, b->file->path,
+                                    "changed while sp-pack was reading it (inputs must stay as "
+                                    "they are during a run)");
+        }
+    }
+    return 0;
+}
+
 void sp_loader_free(sp_loader *l)
 {
     if (!l)
@@ -339,8 +367,10 @@ void sp_loader_free(sp_loader *l)
     for (size_t t = 0; t < l->ntrees; t++) {
         for (size_t i = 0; l->blobs[t] && i < l->counts[t]; i++) {
             sp_blob *b = &l->blobs[t][i];
-            if (b->owned)
+            if (b->owned == 1)
                 free(b->data);
+            else if (b->owned == 2)
+                sp_view_unmap(b->data, b->size);
             if (b->elf)
                 sp_elf_info_release(b->elf);
             free(b->elf);

@@ -226,7 +226,7 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     if (rc == 0 && opts->strict)
         rc = strict_gate(res, out_dir, err);
     if (rc == 0)
-        rc = pack_write(&plan, &prev, opts, &od, jobs, res, &next, err);
+        rc = pack_write(&plan, &prev, opts, &in, &od, jobs, res, &next, err);
     if (rc == 0 && base) {
         memcpy(next.options, key_hex, sizeof key_hex);
         for (size_t i = 0; i < res->warnings.n; i++)

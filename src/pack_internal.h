@@ -206,7 +206,7 @@ void pack_inputs_snapshot(const char *base, const sp_pack_opts *o, uint64_t key,
  * commits it; fills res's outputs and next with what was written. On
  * failure the directory is as it was. */
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
-               const sp_pack_opts *opts, sp_outdir *od, int jobs, sp_pack_result *res,
-               struct pack_state *next, sp_error *err);
+               const sp_pack_opts *opts, const struct pack_inputs *in, sp_outdir *od, int jobs,
+               sp_pack_result *res, struct pack_state *next, sp_error *err);
 
 #endif

@@ -195,8 +195,8 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
 }
 
 int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
-               const sp_pack_opts *opts, sp_outdir *od, int jobs, sp_pack_result *res,
-               struct pack_state *next, sp_error *err)
+               const sp_pack_opts *opts, const struct pack_inputs *in, sp_outdir *od, int jobs,
+               sp_pack_result *res, struct pack_state *next, sp_error *err)
 {
     if (sp_outdir_begin(od, err) != 0)
         return -1;
@@ -236,6 +236,8 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
     char *apk_tmp = NULL;
     if (rc == 0 && opts->apk_path)
         rc = write_apk(od, prev, opts, next, &apk_tmp, err);
+    if (rc == 0) /* what was checked is what was written */
+        rc = sp_loader_unchanged(in->loader, err);
     if (rc == 0)
         rc = sp_outdir_commit(od, err);
     if (apk_tmp) /* after the switch: renamed into place, or removed */

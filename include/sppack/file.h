@@ -34,6 +34,12 @@ void sp_map_close(sp_map *m);
  * reading and before anything is reported or committed. Same errors as
  * sp_map_open otherwise. */
 int sp_map_view(sp_map *m, const char *path, sp_error *err);
+/* The view itself: size bytes of fd mapped privately, and a fault on
+ * pages a truncation took reported as above, naming path. NULL with errno
+ * when it cannot be had (then read the file instead). Thread-safe. The
+ * caller may close fd; sp_view_unmap ends the view. */
+void *sp_view_map(int fd, size_t size, const char *path);
+void sp_view_unmap(void *p, size_t size);
 /* 0 when the file of a view still has the size and times it had when
  * mapped; else -1 and SP_EIO "changed while sp-pack was reading it". A
  * map of sp_map_open is checked already: always 0. */

@@ -5,11 +5,15 @@
  *
  * Small files are read into a per-thread scratch buffer and kept once per
  * distinct content: the same .py in four ABIs' trees takes memory once
- * (bytes compared, not just hashes). Large files get a copy of their
- * own. Files are read, never mapped: an input truncated meanwhile is an
- * error, not a SIGBUS. Each file read must be the one the walk listed
- * (inode, size, times), as it was, before and after the read: anything
- * else (changed, or a symlink swapped to lead elsewhere) is an error.
+ * (bytes compared, not just hashes). Large files are mapped (sp_view_map):
+ * reading them into fresh memory would cost more than all the rest of a
+ * pack; one truncated meanwhile ends the run with exit 3 naming it, never
+ * with a signal. Each file must be the one the walk listed (inode, size,
+ * times), as it was, before and after it is read: anything else (changed,
+ * or a symlink swapped to lead elsewhere) is an error. A mapped file's
+ * bytes are those of the file until it is written to, so
+ * sp_loader_unchanged checks them again before outputs made of them are
+ * committed.
  * Everything a loader holds stays valid until sp_loader_free. */
 #ifndef SPPACK_INPUTLOAD_H
 #define SPPACK_INPUTLOAD_H
@@ -30,7 +34,8 @@ typedef struct sp_blob {
     int elf_checked;     /* named like a shared library and an ELF file: */
     sp_elf_info *elf;    /* what the inspector found, or */
     sp_error *elf_error; /* why it could not read it */
-    int owned;           /* private: free when done */
+    int owned;           /* private: 1 free when done, 2 a view to unmap */
+    const sp_tree_file *file; /* private: the file a view maps */
 } sp_blob;
 
 typedef struct sp_loader sp_loader;
@@ -53,6 +58,10 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
 /* The blobs of trees[t], one per file in tree order; NULL for a tree not
  * loaded. */
 const sp_blob *sp_loader_blobs(const sp_loader *l, size_t t);
+
+/* 0 when every mapped file is still the one the walk listed, unchanged;
+ * else -1 and SP_EIO naming the first that is not. */
+int sp_loader_unchanged(const sp_loader *l, sp_error *err);
 
 /* Releases the loader, its blobs and everything they point to. NULL is fine. */
 void sp_loader_free(sp_loader *l);
