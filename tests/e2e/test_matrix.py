@@ -51,6 +51,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 import interpreters  # noqa: E402
 import runtime  # noqa: E402
+from test_json import validator  # noqa: E402
 
 # version -> (suite, bytecode option, a --python of another X.Y: (suite, version))
 MATRIX = {
@@ -390,6 +391,8 @@ class MatrixCase(common.TempDirTestCase):
     def test_pack_report(self):
         c = self.cell
         r = c.report
+        errors = sorted(validator("pack.schema.json").iter_errors(r), key=str)
+        self.assertEqual([], ["%s at %s" % (e.message, list(e.path)) for e in errors[:5]])
         self.assertEqual(r["python"], c.version)
         self.assertEqual(sorted(r["abis"]), sorted(ABIS))
         # Every link that dangles or leaves its tree: left out with one
