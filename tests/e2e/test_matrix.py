@@ -41,8 +41,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import zipfile
@@ -352,7 +354,6 @@ class MatrixCase(common.TempDirTestCase):
 
     @classmethod
     def setUpClass(cls):
-        import tempfile
         cls.ctmp = tempfile.mkdtemp(prefix="sp-pack-matrix-%s-" % cls.VERSION, dir=common.TMP)
         suite, _, (osuite, _) = MATRIX[cls.VERSION]
         fetch = os.path.join(common.SOURCE_DIR, "scripts", "fetch-python.sh")
@@ -364,7 +365,6 @@ class MatrixCase(common.TempDirTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        import shutil
         shutil.rmtree(cls.ctmp, ignore_errors=True)
 
     @classmethod
