@@ -19,6 +19,10 @@ and x86_64 (fetched and cached by scripts/fetch-inputs.sh). Comparisons:
   imports read in place from vs  the same imports from copies of
   the APK (pack --apk,           the zips on disk (what an app that
   --pyc-only), numpy too         copies them at first launch gets)   target <= 1.1
+  per CPython 3.11, 3.13, 3.14 and 3.15 (Debian's bookworm, trixie and
+  sid interpreters, tests/e2e/interpreters.py; fetched and cached by
+  scripts/fetch-python.sh), the stdlib.zip imports above against the
+  suite's own on-disk stdlib with a warm __pycache__          target <= 1.3
 
 A benchmark, not a test: it prints numbers and never fails on them. Page
 caches are warm (each command runs once before timing).
@@ -41,10 +45,12 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import verify_align  # noqa: E402
-
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(TOP, "tests", "e2e"))
+import verify_align  # noqa: E402
+import interpreters  # noqa: E402
+
 CACHE = verify_align.CACHE
 ABIS = verify_align.ABIS
 
@@ -176,6 +182,34 @@ def main():
         compare(o.runs, boots["pyc"], on_disk))
     row("imports, source-only stdlib.zip", "(reference)", "zip, sources", "on disk, warm __pycache__",
         compare(o.runs, boots["source"], on_disk))
+    # The same start-up on each CPython apps ship, with Debian's interpreters
+    # run through their own loader (tests/e2e/interpreters.py): a --pyc-only
+    # stdlib.zip compiled by that interpreter, against the suite's on-disk
+    # stdlib, whose bytecode goes to a __pycache__ prefix that the untimed
+    # first run of compare() fills. The same loader and interpreter either way.
+    for suite, version in (("bookworm", "3.11"), ("trixie", "3.13"), ("sid", "3.14"),
+                           ("sid", "3.15")):
+        subprocess.run([os.path.join(TOP, "scripts/fetch-python.sh"), suite, "x86_64"],
+                       check=True)
+        argv, env = interpreters.command(suite, "x86_64", version)
+        wrapper = os.path.join(work, "python" + version)
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec %s \"$@\"\n" % " ".join("'%s'" % a for a in argv))
+        os.chmod(wrapper, 0o755)
+        pout = os.path.join(work, "boot-" + version)
+        subprocess.run([o.sp_pack, "pack", "--out", pout, "-q", "--stdlib",
+                        "x86_64=" + interpreters.stdlib(suite, "x86_64", version),
+                        "--pyc-only", "--python", wrapper], check=True, env=env_noop)
+        home = os.path.join(work, "home-" + version)
+        os.makedirs(os.path.join(home, "lib"))
+        shutil.copyfile(os.path.join(pout, "assets/stdlib.zip"),
+                        os.path.join(home, "lib/python%s.zip" % version.replace(".", "")))
+        code = ("import _sp_bootstrap; _sp_bootstrap.install(native_dir=%r); import %s"
+                % (os.path.join(pout, "jniLibs/x86_64"), imports))
+        row("imports, CPython %s (%s), --pyc-only" % (version, suite), "<= 1.3", "zip + .pyc",
+            "on disk, warm __pycache__",
+            compare(o.runs, (argv + ["-S", "-c", code], None, dict(os.environ, **dict(env, PYTHONHOME=home))),
+                    (argv + ["-S", "-c", "import " + imports], None, dict(os.environ, **env))))
     # The same imports and numpy, read in place from an APK (the boot set
     # assets/python/ by zipimport, then the stored zips through the finder's
     # path hook), against copies of the same zips on disk. The same

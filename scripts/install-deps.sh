@@ -9,6 +9,10 @@ pkgs=(
     # tests: fixtures, real inputs, oracles
     clang lld g++ python3.11 qemu-user-static util-linux libblas3 liblapack3 ca-certificates
     python3-jsonschema
+    # the interpreter matrix: Debian's CPython of bookworm, trixie and sid fetched
+    # with an own apt state (scripts/fetch-python.sh), run through their own
+    # loader or qemu, their libraries checked with readelf
+    debian-archive-keyring dpkg binutils
     # the embedding example sp-launch (libpython3.11, python-3.11-embed.pc) and
     # the proof that it writes nothing and opens no Python file from disk
     python3.11-dev strace

@@ -55,8 +55,8 @@ static const sp_cli_option pack_options[] = {
      SP_CFG_VALUE, 0, 0},
     {"pyc-only", 0, SP_CLI_FLAG, NULL, "--pyc, and leave the .py sources out", SP_CFG_VALUE, 0, 0},
     {"python", 0, SP_CLI_STRING, "PATH",
-     "the host CPython that compiles: the same X.Y as the\npacked stdlib (checked by magic "
-     "number)",
+     "the host CPython that compiles: the same X.Y as the\npacked stdlib (checked; up to 3.13 "
+     "also its magic\nnumber against the stdlib's)",
      SP_CFG_PROGRAM, 0, 0},
     {"python-version", 0, SP_CLI_STRING, "X.Y",
      "the CPython the app runs (default: read from the stdlib\ntrees' directory names and "

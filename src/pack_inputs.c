@@ -665,29 +665,41 @@ static int start_bytecode(struct classifier *c, sp_error *err)
 
 /* ---- the target interpreter and what was left out ------------------------------------------- */
 
-/* The CPython a stdlib tree is for, as 314 for 3.14: its directory's name
- * (lib/python3.14), else the tags of its lib-dynload modules; 0 when
- * neither tells. */
-static int stdlib_version(const char *path, const sp_tree *tree)
+/* The CPython a stdlib tree is for, as 314 for 3.14, into *version: its
+ * directory's name (lib/python3.14), else the tags of its lib-dynload
+ * modules, which must agree; 0 when neither tells. 0, or -1 with err set. */
+static int stdlib_version(const char *path, const sp_tree *tree, int *version, sp_error *err)
 {
     char *real = realpath(path, NULL);
     int major, minor;
     char tail;
-    int v = 0;
+    *version = 0;
     if (sscanf(sp_path_base(real ? real : path), "python%d.%d%c", &major, &minor, &tail) == 2 &&
         major == 3)
-        v = major * 100 + minor;
+        *version = major * 100 + minor;
     free(real);
-    for (size_t i = 0; i < tree->n && !v; i++) {
+    if (*version)
+        return 0;
+    const char *first = NULL;
+    for (size_t i = 0; i < tree->n; i++) {
         if (strncmp(tree->files[i].rel, "lib-dynload/", 12) != 0)
             continue;
         char *stem;
         sp_so_tag tag;
-        if (sp_classify_so_name(tree->files[i].rel + 12, &stem, &tag) == SP_SO_TAGGED)
-            v = tag.cpython;
+        int tagged = sp_classify_so_name(tree->files[i].rel + 12, &stem, &tag) == SP_SO_TAGGED;
         free(stem);
+        if (!tagged || !tag.cpython || tag.cpython == *version)
+            continue;
+        if (*version)
+            return sp_error_set(err, SP_EINPUT, path,
+                                "cannot tell which CPython this stdlib is for: lib-dynload holds "
+                                "%s (%d.%d) and %s (%d.%d) (hint: --python-version X.Y)",
+                                first, *version / 100, *version % 100, tree->files[i].rel + 12,
+                                tag.cpython / 100, tag.cpython % 100);
+        *version = tag.cpython;
+        first = tree->files[i].rel + 12;
     }
-    return v;
+    return 0;
 }
 
 /* The one CPython every ABI of this pack is for: --python-version, else
@@ -702,7 +714,9 @@ static int target_version(const sp_pack_opts *o, const struct pack_inputs *in, i
     for (size_t i = 0; i < o->ninputs; i++) {
         if (o->inputs[i].kind != SP_INPUT_STDLIB)
             continue;
-        int v = stdlib_version(o->inputs[i].path, &in->trees[i]);
+        int v;
+        if (stdlib_version(o->inputs[i].path, &in->trees[i], &v, err) != 0)
+            return -1;
         if (v && *version && v != *version)
             return sp_error_set(err, SP_EINPUT, o->inputs[i].path,
                                 "is CPython %d.%d, but %s is %d.%d: one pack is for one CPython "

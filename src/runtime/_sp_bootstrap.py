@@ -78,12 +78,29 @@ def _isdir(path):
 _ZIP_SEARCH_ORDER = ("/__init__.pyc", "/__init__.py", ".pyc", ".py")
 
 
+def _zip_table(importer):
+    """zipimport's table of a zip's names (a dict keyed by name), or None.
+
+    It is private state, kept differently by each version: the attribute
+    _files up to 3.12, the method _get_files() from 3.13 on. Anything else
+    (an error, another type) gives None, and the caller asks zipimport
+    itself, which is slower but always right; tests/e2e/test_matrix.py
+    checks on every supported version that the table is found and that the
+    answers without it are the same."""
+    try:
+        get = getattr(importer, "_get_files", None)
+        files = get() if get is not None else getattr(importer, "_files", None)
+    except Exception:
+        return None
+    return files if type(files) is dict else None
+
+
 class _ZipImporter(zipimport.zipimporter):
     """zipimport's importer with a get_filename that reads no code."""
 
     def get_filename(self, fullname):
-        files = getattr(self, "_files", None)  # zipimport's table of the zip's names
-        if type(files) is dict:
+        files = _zip_table(self)
+        if files is not None:
             name = self.prefix + fullname.rpartition(".")[2]
             for suffix in _ZIP_SEARCH_ORDER:
                 if name + suffix in files:

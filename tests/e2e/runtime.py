@@ -1,7 +1,7 @@
-"""Booting a real CPython 3.11 from sp-pack's output.
+"""Booting a real CPython from sp-pack's output (3.11 unless told).
 
-The interpreter finds stdlib.zip where sys.path expects lib/python311.zip
-under PYTHONHOME, starts with -S (no site), installs the finder and imports
+The interpreter finds stdlib.zip where sys.path expects lib/python3XY.zip
+(lib/python311.zip for 3.11) under PYTHONHOME, starts with -S (no site), installs the finder and imports
 through it. Used by the tests and by scripts/demo.sh."""
 
 import os
@@ -43,11 +43,12 @@ print(json.dumps(out))
 """
 
 
-def make_home(out, home):
-    """PYTHONHOME whose lib/python311.zip is the packed stdlib.zip."""
+def make_home(out, home, version="3.11"):
+    """PYTHONHOME whose lib/python3XY.zip is the packed stdlib.zip; its path."""
     os.makedirs(os.path.join(home, "lib"), exist_ok=True)
-    shutil.copyfile(os.path.join(out, "assets", "stdlib.zip"),
-                    os.path.join(home, "lib", "python311.zip"))
+    z = os.path.join(home, "lib", "python%s.zip" % version.replace(".", ""))
+    shutil.copyfile(os.path.join(out, "assets", "stdlib.zip"), z)
+    return z
 
 
 def boot(out, abi, home, interpreter, prefix=(), env=None):

@@ -216,9 +216,10 @@ print("ok")
 """)
 
     def test_zipimport_fallback(self):
-        # _ZipImporter names files from zipimport's table when it is the
-        # dict Python 3.11 keeps; anything else (3.13's _get_files()) goes
-        # through zipimport itself: same answer.
+        # _ZipImporter names files from zipimport's table when it is a
+        # plain dict (3.11's _files, 3.13's _get_files()); anything else
+        # goes through zipimport itself: same answer. test_matrix.py checks
+        # both ways on every supported version.
         plain = os.path.join(self.tmp, "plain.zip")
         with zipfile.ZipFile(plain, "w") as z:
             z.writestr("pkg/__init__.py", b"")
