@@ -105,6 +105,14 @@ static int take_lock(sp_outdir *od, sp_error *err)
                             "pack per output directory at a time)",
                             *pid ? pid : "?");
     }
+    /* A lock file a failed run unlinked (with the directory it made)
+     * right after this run opened it locks nothing: take the new one. */
+    struct stat st;
+    if (fstat(od->lock_fd, &st) == 0 && st.st_nlink == 0) {
+        close(od->lock_fd);
+        od->lock_fd = -1;
+        return take_lock(od, err);
+    }
     od->locked = 1;
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
@@ -412,8 +420,10 @@ void sp_outdir_release(sp_outdir *od)
 {
     if (!od->committed && od->gen && od->own_fd >= 0)
         sp_remove_tree_at(od->own_fd, od->gen);
-    if (!od->committed && od->made_dir && od->own_fd >= 0) {
-        /* Only what this run made: rmdir fails on anything else there. */
+    if (!od->committed && od->made_dir && od->locked) {
+        /* Only what this run made, and only while it holds the lock (a
+         * run that found another holding it leaves the directory to it):
+         * rmdir fails on anything else there. */
         unlinkat(od->own_fd, LOCK_NAME, 0);
         rmdir(od->own);
         rmdir(od->dir);
