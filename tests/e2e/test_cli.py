@@ -68,6 +68,15 @@ class CliTest(common.TempDirTestCase):
         self.assertIn("stdlb", p.stderr)
         p = common.sp_pack("pack", "--config", os.path.join(self.tmp, "none.json"), check=2)
         self.assertIn("none.json", p.stderr)
+        # Trailing bytes after the object, and a fractional job count.
+        with open(cfg, "w") as f:
+            f.write('{"jobs": 2} x')
+        p = common.sp_pack("pack", "--config", cfg, check=2)
+        self.assertRegex(p.stderr, r"^sp-pack: \S+sp-pack\.json: not a JSON object")
+        with open(cfg, "w") as f:
+            f.write('{"jobs": 1.5}')
+        p = common.sp_pack("pack", "--config", cfg, check=2)
+        self.assertIn('"jobs" must be a whole number, not 1.5', p.stderr)
 
     def test_example_config_is_valid(self):
         cfg = os.path.join(common.SOURCE_DIR, "examples/sp-pack.config.json")
