@@ -41,7 +41,8 @@ static const sp_cli_option pack_options[] = {
     {"site-packages", 0, SP_CLI_LIST, "[ABI=]DIR", "third-party packages for an ABI",
      SP_CFG_ABIPATH, 0, 0},
     {"lib", 0, SP_CLI_LIST, "[ABI=]PATH",
-     "a shared library, or a directory of them, copied to\njniLibs/<abi>/ unchanged",
+     "a shared library, or a directory of them, copied to\njniLibs/<abi>/ (unchanged unless "
+     "--strip)",
      SP_CFG_ABIPATH, 0, 0},
     {"extract", 0, SP_CLI_LIST, "PATTERN", "top-level names (or globs) to put in extract.zip",
      SP_CFG_VALUE, 0, 0},
@@ -61,6 +62,11 @@ static const sp_cli_option pack_options[] = {
     {"python-version", 0, SP_CLI_STRING, "X.Y",
      "the CPython the app runs (default: read from the stdlib\ntrees' directory names and "
      "lib-dynload tags); modules\nbuilt for another one are left out",
+     SP_CFG_VALUE, 0, 0},
+    {"strip", 0, SP_CLI_FLAG, NULL,
+     "remove debug sections (.debug_*, .zdebug*) and the\nstatic symbol table (.symtab, "
+     ".strtab) from every\nlibrary in jniLibs/; what the loader reads stays as it\nis "
+     "(segments, .dynsym, notes, RELRO)",
      SP_CFG_VALUE, 0, 0},
     {"jobs", 'j', SP_CLI_INT, "N",
      "threads that walk, read and write (default: one per\nCPU, at most 8); the output is the "
@@ -91,7 +97,7 @@ const sp_cli_command cmd_pack_spec = {
     "                    [--lib [ABI=]PATH...] [--extract PATTERN...] [--exclude GLOB...]\n"
     "                    [--page-size 4|16|64] [--config FILE.json] [--json] [--strict]\n"
     "                    [--pyc|--pyc-only --python PATH] [--python-version X.Y]\n"
-    "                    [-j N] [-q|-v]",
+    "                    [--strip] [-j N] [-q|-v]",
     pack_about,
     pack_options,
     0,
@@ -211,6 +217,10 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf(")\n");
         }
     }
+    if (r->strip)
+        printf("stripped: %s of debug sections and symbol tables from %zu librar%s\n",
+               sp_cli_size((double)r->stripped_bytes, sz), r->stripped,
+               r->stripped == 1 ? "y" : "ies");
     if (r->left_out.n)
         printf("left out: %zu extension module%s built for another interpreter or platform%s\n",
                r->left_out.n, r->left_out.n == 1 ? "" : "s", verbose ? ":" : " (-v lists them)");
@@ -330,6 +340,7 @@ static int make_opts(const sp_cli_values *v, sp_pack_opts *opts)
     opts->page_size = (unsigned)sp_cli_num(cmd, v, "page-size", 16384);
     opts->jobs = (int)sp_cli_num(cmd, v, "jobs", 0);
     opts->strict = sp_cli_flag(cmd, v, "strict");
+    opts->strip = sp_cli_flag(cmd, v, "strip");
     opts->pyc_only = sp_cli_flag(cmd, v, "pyc-only");
     opts->pyc = sp_cli_flag(cmd, v, "pyc") || opts->pyc_only;
     opts->tool_path = sp_self_path(v->program);

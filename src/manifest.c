@@ -85,6 +85,11 @@ static cJSON *manifest_json(const sp_pack_result *r)
         cJSON_AddStringToObject(o, "why", r->left_out.v[i].why);
         cJSON_AddItemToArray(left, o);
     }
+    if (r->strip) {
+        cJSON *s = cJSON_AddObjectToObject(m, "strip");
+        cJSON_AddNumberToObject(s, "libraries", (double)r->stripped);
+        cJSON_AddNumberToObject(s, "bytes", (double)r->stripped_bytes);
+    }
     cJSON *findings = cJSON_AddArrayToObject(m, "findings");
     for (size_t f = 0; f < r->checks.n; f++)
         for (size_t i = 0; i < r->checks.files[f].n; i++)
@@ -267,6 +272,12 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         }
         sp_pack_left_out lo = {sp_xstrdup(path), sp_xstrdup(why)};
         SP_VEC_PUSH(r->left_out, lo);
+    }
+    const cJSON *strip = ok ? cJSON_GetObjectItemCaseSensitive(m, "strip") : NULL;
+    if (cJSON_IsObject(strip)) {
+        r->strip = 1;
+        r->stripped = (size_t)num(strip, "libraries", 0);
+        r->stripped_bytes = (uint64_t)num(strip, "bytes", 0);
     }
     sp_report_file *checks = ok ? sp_report_add_file(&r->checks, "jniLibs") : NULL;
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "findings") : NULL))

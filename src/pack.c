@@ -221,6 +221,8 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     int rc = pack_inputs_read(opts, jobs, &in, err);
     if (rc == 0)
         rc = pack_inputs_classify(opts, &in, &set, res, err);
+    if (rc == 0 && opts->strip)
+        rc = pack_inputs_strip(&in, &set, jobs, res, err);
     if (rc == 0)
         rc = pack_plan_make(&set, opts->inputs, &params, &plan, res, err);
     if (rc == 0 && opts->strict)

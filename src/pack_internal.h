@@ -88,8 +88,9 @@ struct pack_inputs {
     int *is_dir;         /* 0 for a --lib input naming one file */
     uint64_t walk_start; /* when the walk began (for the snapshot) */
     sp_loader *loader;
-    SP_VEC(sp_elf_info *) elfs; /* --lib files the loader did not inspect */
-    SP_VEC(sp_buf) pycs;        /* compiled bytecode */
+    SP_VEC(sp_elf_info *) elfs;       /* --lib files the loader did not inspect */
+    SP_VEC(sp_buf) pycs;              /* compiled bytecode */
+    SP_VEC(unsigned char *) stripped; /* libraries as --strip left them */
 };
 
 /* Lists and reads every input on `jobs` threads. */
@@ -97,6 +98,11 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
 /* Classifies what was read (compiling bytecode with --pyc) into set. */
 int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct pack_set *set,
                          sp_pack_result *res, sp_error *err);
+/* --strip: every library of the set stripped on `jobs` threads; the set's
+ * modules and libraries then point to the stripped bytes (their ELF
+ * information stays right: stripping keeps all it describes). */
+int pack_inputs_strip(struct pack_inputs *in, struct pack_set *set, int jobs, sp_pack_result *res,
+                      sp_error *err);
 void pack_inputs_release(struct pack_inputs *in, size_t ninputs);
 void pack_set_release(struct pack_set *set);
 

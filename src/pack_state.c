@@ -78,7 +78,7 @@ uint64_t pack_options_key(const sp_pack_opts *o)
     sp_hash_u64(h, o->page_size);
     sp_hash_u64(h, (uint64_t)o->strict);
     sp_hash_str(h, o->apk_path ? o->apk_path : "");
-    sp_hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1));
+    sp_hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1 | o->strip << 2));
     sp_hash_str(h, o->python ? o->python : "");
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     sp_hash_str(h, sde ? sde : "");
@@ -117,8 +117,7 @@ static uint64_t stamp_ctime(const char *stamp)
     return c ? strtoull(c + 1, NULL, 10) : 0;
 }
 
-static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
-                        struct state_output *r)
+static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns, struct state_output *r)
 {
     memset(r, 0, sizeof *r);
     r->rel = sp_xstrdup(rel);

@@ -39,6 +39,7 @@ typedef struct sp_pack_opts {
     char *python;       /* the host CPython that compiles (same version as the trees) */
     int python_version; /* the target CPython, 314 for 3.14; 0: read from the stdlib trees */
     int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
+    int strip;          /* libraries lose debug sections and .symtab (sppack/elfstrip.h) */
     char *tool_path;    /* this sp-pack binary, so that a rebuild never trusts
                            the last run's outputs; NULL: not known */
     /* 1: a run that finds everything up to date leaves the result's
@@ -114,6 +115,11 @@ typedef struct sp_pack_result {
     int has_manifest;                /* 0: an up-to-date run under manifest_optional */
     sp_strv warnings;                /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
+    /* --strip (strip 1): the libraries that had something to remove, and
+     * how many bytes went. */
+    int strip;
+    size_t stripped;
+    uint64_t stripped_bytes;
     int up_to_date; /* no input changed and no output was touched: nothing written */
     int refused;    /* --strict and findings in checks: nothing written */
 } sp_pack_result;
