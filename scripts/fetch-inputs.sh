@@ -22,8 +22,10 @@ if [ "${1:-}" = --more ]; then more=1; shift; fi
 
 python_pkgs="libpython3.11-stdlib libpython3.11-minimal python3-numpy"
 # Packages beside numpy for the size tests (pack --exclude-preset): their own root, so
-# the trees every other test packs stay as they are.
-more_pkgs="python3-scipy python3-lxml python3-yaml"
+# the trees every other test packs stay as they are. liblbfgsb0 is the one library
+# scipy's modules need that Debian's python3.11 host lacks (tests put its directory
+# on LD_LIBRARY_PATH).
+more_pkgs="python3-scipy python3-lxml python3-yaml liblbfgsb0"
 # What Debian's python3.11 and numpy need at run time (for qemu-user tests).
 runtime_pkgs="python3.11-minimal libc6 libgcc-s1 libstdc++6 libexpat1 zlib1g libssl3
  libffi8 libbz2-1.0 liblzma5 libsqlite3-0 libuuid1 libncursesw6 libtinfo6

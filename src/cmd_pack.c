@@ -63,6 +63,11 @@ static const sp_cli_option pack_options[] = {
      "the CPython the app runs (default: read from the stdlib\ntrees' directory names and "
      "lib-dynload tags); modules\nbuilt for another one are left out",
      SP_CFG_VALUE, 0, 0},
+    {"exclude-preset", 0, SP_CLI_MULTI, "NAME",
+     "leave out what apps never import (repeatable):\ntests  tests/ and test/ inside packages, "
+     "the stdlib's\n       test package, idlelib, tkinter, turtledemo,\n       ensurepip, "
+     "lib2to3, pydoc_data\nbuild  *.a, *.h, *.pyi, *.pxd, *.pyx",
+     SP_CFG_VALUE, 0, 0},
     {"strip", 0, SP_CLI_FLAG, NULL,
      "remove debug sections (.debug_*, .zdebug*) and the\nstatic symbol table (.symtab, "
      ".strtab) from every\nlibrary in jniLibs/; what the loader reads stays as it\nis "
@@ -97,7 +102,7 @@ const sp_cli_command cmd_pack_spec = {
     "                    [--lib [ABI=]PATH...] [--extract PATTERN...] [--exclude GLOB...]\n"
     "                    [--page-size 4|16|64] [--config FILE.json] [--json] [--strict]\n"
     "                    [--pyc|--pyc-only --python PATH] [--python-version X.Y]\n"
-    "                    [--strip] [-j N] [-q|-v]",
+    "                    [--strip] [--exclude-preset tests|build]... [-j N] [-q|-v]",
     pack_about,
     pack_options,
     0,
@@ -217,6 +222,11 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf(")\n");
         }
     }
+    for (int i = 0; i < SP_PRESETS; i++)
+        if (r->presets & 1u << i)
+            printf("left out by --exclude-preset %s: %llu files, %s (over all input trees)\n",
+                   sp_preset_name(i), (unsigned long long)r->preset_files[i],
+                   sp_cli_size((double)r->preset_bytes[i], sz));
     if (r->strip)
         printf("stripped: %s of debug sections and symbol tables from %zu librar%s\n",
                sp_cli_size((double)r->stripped_bytes, sz), r->stripped,
@@ -337,6 +347,14 @@ static int make_opts(const sp_cli_values *v, sp_pack_opts *opts)
         sp_strv_push(&opts->extract, extract->v[i]);
     for (size_t i = 0; i < exclude->n; i++)
         sp_strv_push(&opts->exclude, exclude->v[i]);
+    const sp_strv *presets = sp_cli_list(cmd, v, "exclude-preset");
+    for (size_t i = 0; i < presets->n; i++) {
+        int p = sp_preset_find(presets->v[i]);
+        if (p < 0)
+            return sp_cli_error(SP_EUSAGE, "pack: unknown --exclude-preset '%s' (one of %s)",
+                                presets->v[i], sp_preset_names());
+        opts->presets |= 1u << p;
+    }
     opts->page_size = (unsigned)sp_cli_num(cmd, v, "page-size", 16384);
     opts->jobs = (int)sp_cli_num(cmd, v, "jobs", 0);
     opts->strict = sp_cli_flag(cmd, v, "strict");

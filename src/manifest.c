@@ -85,6 +85,16 @@ static cJSON *manifest_json(const sp_pack_result *r)
         cJSON_AddStringToObject(o, "why", r->left_out.v[i].why);
         cJSON_AddItemToArray(left, o);
     }
+    if (r->presets) {
+        cJSON *p = cJSON_AddObjectToObject(m, "presets");
+        for (int i = 0; i < SP_PRESETS; i++) {
+            if (!(r->presets & 1u << i))
+                continue;
+            cJSON *o = cJSON_AddObjectToObject(p, sp_preset_name(i));
+            cJSON_AddNumberToObject(o, "files", (double)r->preset_files[i]);
+            cJSON_AddNumberToObject(o, "bytes", (double)r->preset_bytes[i]);
+        }
+    }
     if (r->strip) {
         cJSON *s = cJSON_AddObjectToObject(m, "strip");
         cJSON_AddNumberToObject(s, "libraries", (double)r->stripped);
@@ -272,6 +282,17 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         }
         sp_pack_left_out lo = {sp_xstrdup(path), sp_xstrdup(why)};
         SP_VEC_PUSH(r->left_out, lo);
+    }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "presets") : NULL))
+    {
+        int p = x->string ? sp_preset_find(x->string) : -1;
+        if (p < 0 || !cJSON_IsObject(x)) {
+            ok = 0;
+            break;
+        }
+        r->presets |= 1u << p;
+        r->preset_files[p] = (uint64_t)num(x, "files", 0);
+        r->preset_bytes[p] = (uint64_t)num(x, "bytes", 0);
     }
     const cJSON *strip = ok ? cJSON_GetObjectItemCaseSensitive(m, "strip") : NULL;
     if (cJSON_IsObject(strip)) {

@@ -199,6 +199,31 @@ static int check_levels(const sp_pack_opts *o, sp_error *err)
     return 0;
 }
 
+/* --exclude-preset: the files of the trees a preset leaves out are dropped
+ * from them before anything is read, and counted. */
+static void leave_out_presets(const sp_pack_opts *o, struct pack_inputs *in)
+{
+    for (size_t i = 0; o->presets && i < o->ninputs; i++) {
+        if (o->inputs[i].kind == SP_INPUT_LIB)
+            continue;
+        sp_tree *t = &in->trees[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < t->n; k++) {
+            sp_tree_file *f = &t->files[k];
+            int p = sp_preset_match(o->presets, o->inputs[i].kind == SP_INPUT_STDLIB, f->rel);
+            if (p < 0) {
+                t->files[kept++] = *f;
+                continue;
+            }
+            in->preset_files[p]++;
+            in->preset_bytes[p] += f->size;
+            free(f->rel);
+            free(f->path);
+        }
+        t->n = kept;
+    }
+}
+
 int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp_error *err)
 {
     memset(in, 0, sizeof *in);
@@ -212,6 +237,7 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
         rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
     if (rc != 0)
         return rc;
+    leave_out_presets(o, in);
     /* Every input is read by the loader; a --lib file is a tree of one
      * file, opened by its own path. */
     sp_load_tree *load = sp_xcalloc(o->ninputs, sizeof *load);
@@ -758,6 +784,9 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
     set->ninputs = o->ninputs;
     set->stats = sp_xcalloc(o->ninputs, sizeof *set->stats);
     struct classifier c = {.o = o, .in = in, .set = set, .res = res};
+    res->presets = o->presets;
+    memcpy(res->preset_files, in->preset_files, sizeof res->preset_files);
+    memcpy(res->preset_bytes, in->preset_bytes, sizeof res->preset_bytes);
     int rc = target_version(o, in, &c.version, err);
     res->python_version = c.version;
     if (rc == 0)

@@ -91,6 +91,8 @@ struct pack_inputs {
     SP_VEC(sp_elf_info *) elfs;       /* --lib files the loader did not inspect */
     SP_VEC(sp_buf) pycs;              /* compiled bytecode */
     SP_VEC(unsigned char *) stripped; /* libraries as --strip left them */
+    /* Left out by --exclude-preset before reading: per preset, files and bytes. */
+    uint64_t preset_files[SP_PRESETS], preset_bytes[SP_PRESETS];
 };
 
 /* Lists and reads every input on `jobs` threads. */

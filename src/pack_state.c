@@ -87,6 +87,7 @@ uint64_t pack_options_key(const sp_pack_opts *o)
     sp_hash_str(h, "--exclude");
     for (size_t i = 0; i < o->exclude.n; i++)
         sp_hash_str(h, o->exclude.v[i]);
+    sp_hash_u64(h, o->presets);
     for (size_t i = 0; i < o->ninputs; i++) {
         sp_hash_u64(h, (uint64_t)o->inputs[i].kind);
         sp_hash_str(h, o->inputs[i].abi ? o->inputs[i].abi->name : "");

@@ -14,6 +14,7 @@
 
 #include "sppack/abi.h"
 #include "sppack/error.h"
+#include "sppack/preset.h"
 #include "sppack/report.h"
 #include "sppack/strv.h"
 #include "sppack/vec.h"
@@ -31,6 +32,7 @@ typedef struct sp_pack_opts {
     size_t ninputs;
     sp_strv extract;    /* --extract patterns (top-level names or globs) */
     sp_strv exclude;    /* --exclude globs */
+    unsigned presets;   /* --exclude-preset: bit i for preset i (sppack/preset.h) */
     int strict;         /* warnings and per-ABI differences are errors */
     unsigned page_size; /* bytes: alignment of lib/<abi>/ entries in the APK */
     char *apk_path;     /* --apk FILE: also write the APK layout there, or NULL */
@@ -120,6 +122,10 @@ typedef struct sp_pack_result {
     int strip;
     size_t stripped;
     uint64_t stripped_bytes;
+    /* --exclude-preset: the presets asked for (bit i: preset i), and per
+     * preset the files it left out of the input trees and their bytes. */
+    unsigned presets;
+    uint64_t preset_files[SP_PRESETS], preset_bytes[SP_PRESETS];
     int up_to_date; /* no input changed and no output was touched: nothing written */
     int refused;    /* --strict and findings in checks: nothing written */
 } sp_pack_result;
