@@ -83,13 +83,14 @@ static const sp_cli_option pack_options[] = {
      SP_CFG_VALUE, 0, 0},
     {"config", 0, SP_CLI_STRING, "FILE.json",
      "the same options as JSON; the command line overrides", SP_CFG_NONE, 0, 0},
-    {"json", 0, SP_CLI_FLAG, NULL, "print the manifest and warnings as one JSON document",
-     SP_CFG_VALUE, 0, 0},
+    {"json", 0, SP_CLI_FLAG, NULL,
+     "print the manifest, the size report and the warnings\nas one JSON document", SP_CFG_VALUE,
+     0, 0},
     {"strict", 0, SP_CLI_FLAG, NULL, "warnings and files differing between ABIs are errors",
      SP_CFG_VALUE, 0, 0},
     {"quiet", 'q', SP_CLI_FLAG, NULL,
      "print errors only (without it, a progress bar shows\nwhile reading when stderr is a "
-     "terminal)",
+     "terminal); without\n--json, the download estimate is not made",
      SP_CFG_VALUE, 0, 0},
     {"verbose", 'v', SP_CLI_FLAG, NULL, "list every module and library", SP_CFG_VALUE, 0, 0},
     {0},
@@ -214,6 +215,12 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
     if (boot)
         printf("  %-36s %6zu files   %10s (boot set)\n", "assets/python/", boot,
                sp_cli_size(boot_bytes, sz));
+    if (r->has_size) {
+        const char *names[SP_MAX_ABIS];
+        for (int a = 0; a < r->nabis; a++)
+            names[a] = r->abis[a]->name;
+        sp_cli_print_size(names, r->nabis, r->install, r->download, r->packages, r->npackages);
+    }
     if (r->overlaid.n) {
         printf("files that differ between ABIs (in per-ABI overlays):\n");
         for (size_t i = 0; i < r->overlaid.n; i++) {
@@ -406,7 +413,7 @@ int cmd_pack(const sp_cli_values *v)
             opts.progress = show_progress;
             opts.progress_ctx = &pr;
         }
-        opts.manifest_optional = quiet && !json;
+        opts.no_report = quiet && !json;
         int packed = sp_pack(&opts, out, &res, &err);
         end_progress(&pr);
         if (packed != 0) {

@@ -7,6 +7,7 @@
 
 #include "sppack/alloc.h"
 #include "sppack/pack.h"
+#include "sppack/sizereport.h"
 
 #ifndef SP_PACK_VERSION
 #define SP_PACK_VERSION "0"
@@ -124,6 +125,7 @@ static cJSON *manifest_json(const sp_pack_result *r)
             cJSON_AddNumberToObject(o, "entries", (double)x->entries);
         cJSON_AddItemToArray(outs, o);
     }
+    sp_size_json_packages(m, r->packages, r->npackages);
     return m;
 }
 
@@ -140,6 +142,12 @@ char *sp_manifest_text(const sp_pack_result *r)
 char *sp_pack_result_json(const sp_pack_result *r)
 {
     cJSON *m = manifest_json(r);
+    if (r->has_size) {
+        const char *names[SP_MAX_ABIS];
+        for (int a = 0; a < r->nabis; a++)
+            names[a] = r->abis[a]->name;
+        sp_size_json(m, names, r->nabis, r->install, r->download);
+    }
     cJSON *w = cJSON_AddArrayToObject(m, "warnings");
     for (size_t i = 0; i < r->warnings.n; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(r->warnings.v[i]));
@@ -325,10 +333,23 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             ok = 0;
             break;
         }
-        sp_pack_output o = {sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "",
-                            (long)num(x, "entries", -1)};
+        sp_pack_output o = {
+            sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "", (long)num(x, "entries", -1), 0};
         memcpy(o.xxh3, xxh3, 17);
         SP_VEC_PUSH(r->outputs, o);
+    }
+    const cJSON *pkgs = ok ? cJSON_GetObjectItemCaseSensitive(m, "packages") : NULL;
+    int npkgs = cJSON_IsArray(pkgs) ? cJSON_GetArraySize(pkgs) : 0;
+    r->packages = sp_xcalloc(npkgs ? (size_t)npkgs : 1, sizeof *r->packages);
+    cJSON_ArrayForEach(x, (npkgs ? pkgs : NULL))
+    {
+        const char *name = str(x, "name");
+        if (!name) {
+            ok = 0;
+            break;
+        }
+        r->packages[r->npackages++] =
+            (sp_size_package){sp_xstrdup(name), (uint64_t)num(x, "bytes", 0)};
     }
     cJSON_Delete(m);
     r->has_manifest = ok;

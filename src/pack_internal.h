@@ -131,6 +131,7 @@ struct plan_output {
     const char *source;            /* a library's input file, for messages */
     uint64_t size;                 /* data's size */
     const sp_elf_info *elf;        /* a library's ELF headers, for the checks */
+    const char *marker;            /* an extension module's marker path, else NULL */
 };
 
 struct pack_plan {
@@ -148,9 +149,10 @@ struct plan_params {
 };
 
 /* Unites the set over its ABIs and lists the outputs. Fills res's abis,
- * inputs, modules, libraries and overlaid, adds warnings to it, and runs
- * the library checks (sppack/libcheck.h) on every library output into
- * res->checks.
+ * inputs, modules, libraries, overlaid and packages (the largest top-level
+ * names of the zips, with their modules' libraries), adds warnings to it,
+ * and runs the library checks (sppack/libcheck.h) on every library output
+ * into res->checks.
  * inputs: the pack's inputs, for messages and the manifest. */
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
@@ -163,6 +165,7 @@ struct state_output {
     char *rel;
     char recipe[17];
     uint64_t size;
+    uint64_t deflated; /* its download estimate; UINT64_MAX when not recorded */
     char xxh3[17];
     long entries;   /* -1 for a file that is no zip */
     char stamp[64]; /* "inode:mtime_ns:ctime_ns" when recorded ("" unknown) */
