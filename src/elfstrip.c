@@ -43,14 +43,17 @@ struct strip {
     sp_buf names; /* the new section name table */
 };
 
-static int is_debug_name(const char *n)
+/* DWARF: data (or, in a split debug file, none) in a section named so;
+ * a dynamic table or notes named like that stay. */
+static int is_debug(const char *n, const GElf_Shdr *sh)
 {
-    return !strncmp(n, ".debug", 6) || !strncmp(n, ".zdebug", 7);
+    return (sh->sh_type == SHT_PROGBITS || sh->sh_type == SHT_NOBITS) &&
+           (!strncmp(n, ".debug", 6) || !strncmp(n, ".zdebug", 7));
 }
 
 static int has_content(const GElf_Shdr *sh)
 {
-    return sh->sh_type != SHT_NOBITS && sh->sh_type != SHT_NULL && sh->sh_size > 0;
+    return sh->sh_type != SHT_NOBITS && sh->sh_size > 0;
 }
 
 /* Whether sh_info of a section of this type and flags names a section. */
@@ -77,7 +80,9 @@ static int read_headers(struct strip *s, const char *path, sp_error *err)
     if (s->shnum && s->shstrndx >= s->shnum)
         return sp_error_set(err, SP_EINPUT, path, "cannot strip: no section name table");
     if (s->eh.e_shentsize != gelf_fsize(s->elf, ELF_T_SHDR, 1, EV_CURRENT) ||
-        s->eh.e_ehsize != gelf_fsize(s->elf, ELF_T_EHDR, 1, EV_CURRENT))
+        s->eh.e_ehsize != gelf_fsize(s->elf, ELF_T_EHDR, 1, EV_CURRENT) ||
+        ((s->phnum || s->eh.e_phnum) &&
+         s->eh.e_phentsize != gelf_fsize(s->elf, ELF_T_PHDR, 1, EV_CURRENT)))
         return sp_error_set(err, SP_EINPUT, path, "cannot strip: unusual ELF header sizes");
     s->secs = sp_xcalloc(s->shnum ? s->shnum : 1, sizeof *s->secs);
     for (size_t i = 0; i < s->shnum; i++) {
@@ -93,6 +98,12 @@ static int read_headers(struct strip *s, const char *path, sp_error *err)
         const char *n = i ? elf_strptr(s->elf, s->shstrndx, x->sh.sh_name) : NULL;
         x->name = n ? n : "";
     }
+    /* The name table is rebuilt and moved: it must be one no loader reads. */
+    const GElf_Shdr *names =
+        s->shstrndx && s->shstrndx < s->shnum ? &s->secs[s->shstrndx].sh : NULL;
+    if (names && (names->sh_type != SHT_STRTAB || (names->sh_flags & SHF_ALLOC)))
+        return sp_error_set(err, SP_EINPUT, path,
+                            "cannot strip: the section name table is not a plain string table");
     return 0;
 }
 
@@ -103,9 +114,10 @@ static int mark(struct strip *s)
     int any = 0;
     for (size_t i = 1; i < s->shnum; i++) {
         struct section *x = &s->secs[i];
-        if ((x->sh.sh_flags & SHF_ALLOC) || i == s->shstrndx)
+        /* (An SHT_NULL entry, such as one this leaves in place, holds nothing.) */
+        if ((x->sh.sh_flags & SHF_ALLOC) || i == s->shstrndx || x->sh.sh_type == SHT_NULL)
             continue;
-        if (is_debug_name(x->name) || x->sh.sh_type == SHT_SYMTAB)
+        if (is_debug(x->name, &x->sh) || x->sh.sh_type == SHT_SYMTAB)
             any = x->remove = 1;
     }
     if (!any)
@@ -139,7 +151,26 @@ static int mark(struct strip *s)
         if (users && !kept_users)
             x->remove = 1;
     }
-    return 1;
+    /* Then what a kept section refers to stays (a .dynamic whose strings sit
+     * in a section named like a debug one, say), and what that refers to. */
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 1; i < s->shnum; i++) {
+            const struct section *x = &s->secs[i];
+            if (x->remove)
+                continue;
+            size_t refs[2] = {x->sh.sh_link, info_is_section(&x->sh) ? x->sh.sh_info : 0};
+            for (int k = 0; k < 2; k++)
+                if (refs[k] && refs[k] < s->shnum && s->secs[refs[k]].remove) {
+                    s->secs[refs[k]].remove = 0;
+                    changed = 1;
+                }
+        }
+    }
+    any = 0;
+    for (size_t i = 1; i < s->shnum; i++)
+        any |= s->secs[i].remove;
+    return any;
 }
 
 /* Output indices: every section up to the last allocated one keeps its
@@ -167,11 +198,15 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return a > 1 ? (v + a - 1) / a * a : v;
 }
 
-/* A non-allocated section's alignment in the file (a nonsense value: none). */
+/* A non-allocated section's alignment in the file: its own, up to 64 (no
+ * loader reads these sections; a bound keeps hostile alignments from
+ * blowing the output up); a nonsense value: none. */
 static uint64_t file_align(const GElf_Shdr *sh)
 {
     uint64_t a = sh->sh_addralign;
-    return a > 1 && a <= 65536 && (a & (a - 1)) == 0 ? a : 1;
+    if (a <= 1 || (a & (a - 1)) != 0)
+        return 1;
+    return a < 64 ? a : 64;
 }
 
 static int cmp_offset(const void *a, const void *b, void *ctx)
@@ -187,11 +222,24 @@ static int cmp_offset(const void *a, const void *b, void *ctx)
 static int prefix_end(struct strip *s, const char *path, uint64_t *end, sp_error *err)
 {
     uint64_t p = s->eh.e_ehsize;
-    if (s->phnum) {
-        uint64_t ph_end = s->eh.e_phoff + (uint64_t)s->phnum * s->eh.e_phentsize;
-        if (s->eh.e_phoff > s->size || ph_end > s->size)
-            return sp_error_set(err, SP_EINPUT, path, "cannot strip: truncated program headers");
-        p = ph_end > p ? ph_end : p;
+    /* The table the header describes, even where libelf sees none (at offset 0). */
+    size_t phnum = s->phnum > s->eh.e_phnum ? s->phnum : s->eh.e_phnum;
+    uint64_t ph_end = s->eh.e_phoff + (uint64_t)phnum * s->eh.e_phentsize;
+    if (s->eh.e_phoff > s->size || ph_end > s->size)
+        return sp_error_set(err, SP_EINPUT, path, "cannot strip: truncated program headers");
+    /* The ELF header is rewritten: program headers inside it would change. */
+    if (phnum && s->eh.e_phoff < s->eh.e_ehsize)
+        return sp_error_set(err, SP_EINPUT, path,
+                            "cannot strip: program headers overlap the ELF header");
+    p = ph_end > p ? ph_end : p; /* even an empty table's offset stays inside the file */
+    /* Allocated sections stay where they are, in a segment or not. */
+    for (size_t i = 1; i < s->shnum; i++) {
+        const GElf_Shdr *sh = &s->secs[i].sh;
+        if (!s->secs[i].remove && has_content(sh) && sh->sh_offset < s->eh.e_ehsize)
+            return sp_error_set(err, SP_EINPUT, path,
+                                "cannot strip: section %zu overlaps the ELF header", i);
+        if ((sh->sh_flags & SHF_ALLOC) && has_content(sh) && sh->sh_offset + sh->sh_size > p)
+            p = sh->sh_offset + sh->sh_size;
     }
     for (size_t i = 0; i < s->phnum; i++) {
         GElf_Phdr ph;
@@ -228,18 +276,16 @@ static uint64_t place(struct strip *s, uint64_t *prefix)
     uint64_t cursor = *prefix;
     for (size_t k = 0; k < n; k++) {
         struct section *x = &s->secs[order[k]];
-        int moves = order[k] == s->shstrndx || x->sh.sh_offset >= *prefix;
-        if (!moves) {
+        int names = order[k] == s->shstrndx;
+        if (!names && x->sh.sh_offset < *prefix) {
             x->offset = x->sh.sh_offset;
             continue;
         }
-        uint64_t size = order[k] == s->shstrndx ? s->names.len : x->sh.sh_size;
-        if (x->sh.sh_type == SHT_NOBITS || size == 0) {
-            x->offset = x->sh.sh_type == SHT_NOBITS ? x->sh.sh_offset : cursor;
-            if (x->offset > cursor)
-                x->offset = cursor;
+        if (!names && !has_content(&x->sh)) { /* no bytes in the file (NOBITS, empty) */
+            x->offset = x->sh.sh_offset < cursor ? x->sh.sh_offset : cursor;
             continue;
         }
+        uint64_t size = names ? s->names.len : x->sh.sh_size;
         cursor = align_up(cursor, file_align(&x->sh));
         x->offset = cursor;
         cursor += size;
@@ -254,7 +300,7 @@ static int overlaps(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 }
 
 /* Removed bytes left inside the prefix (between segments) become zeros,
- * unless a segment or a kept section holds them. */
+ * unless the ELF or program headers, a segment or a kept section hold them. */
 static void clear_removed(const struct strip *s, unsigned char *img, uint64_t prefix)
 {
     for (size_t i = 1; i < s->shnum; i++) {
@@ -264,7 +310,10 @@ static void clear_removed(const struct strip *s, unsigned char *img, uint64_t pr
             continue;
         uint64_t a = x->sh.sh_offset, b = a + x->sh.sh_size;
         b = b > prefix ? prefix : b;
-        int held = 0;
+        size_t phnum = s->phnum > s->eh.e_phnum ? s->phnum : s->eh.e_phnum;
+        int held =
+            a < s->eh.e_ehsize ||
+            overlaps(a, b, s->eh.e_phoff, s->eh.e_phoff + (uint64_t)phnum * s->eh.e_phentsize);
         for (size_t k = 0; k < s->phnum && !held; k++) {
             GElf_Phdr ph;
             held = gelf_getphdr(s->elf, (int)k, &ph) &&
@@ -380,9 +429,21 @@ static int write_headers(struct strip *s, unsigned char *img, uint64_t shoff, si
     return ok ? 0 : -1;
 }
 
-/* The new name table: "" first, then each named kept section's name. */
+/* The new name table: "" first, then each named kept section's name (or
+ * the table as it was, when a kept section other than itself links to it). */
 static void build_names(struct strip *s)
 {
+    const GElf_Shdr *own = &s->secs[s->shstrndx].sh;
+    for (size_t i = 1; s->shstrndx && i < s->shnum; i++) {
+        if (s->secs[i].remove || i == s->shstrndx || s->secs[i].sh.sh_link != s->shstrndx)
+            continue;
+        /* Another kept section reads its strings there: kept as it is. */
+        if (has_content(own))
+            sp_buf_add(&s->names, s->data + own->sh_offset, (size_t)own->sh_size);
+        for (size_t k = 1; k < s->shnum; k++)
+            s->secs[k].name_off = (uint32_t)s->secs[k].sh.sh_name;
+        return;
+    }
     sp_buf_add(&s->names, "", 1);
     for (size_t i = 1; i < s->shnum; i++) {
         struct section *x = &s->secs[i];
@@ -426,11 +487,9 @@ int sp_elf_strip(const unsigned char *data, size_t size, const char *path, unsig
             clear_removed(&s, img, prefix);
             for (size_t i = 1; i < s.shnum; i++) {
                 const struct section *x = &s.secs[i];
-                if (x->remove || !has_content(&x->sh) || x->offset < prefix)
-                    continue;
-                if (i == s.shstrndx)
+                if (i == s.shstrndx && s.names.len)
                     memcpy(img + x->offset, s.names.data, s.names.len);
-                else
+                else if (!x->remove && has_content(&x->sh) && x->offset >= prefix)
                     memcpy(img + x->offset, data + x->sh.sh_offset, (size_t)x->sh.sh_size);
             }
             if (write_headers(&s, img, shoff, count) != 0) {
