@@ -84,15 +84,18 @@ static void write_one(void *ctx, int worker, size_t k)
 
 static int cmp_write_cost(const void *a, const void *b, void *ctx)
 {
-    const struct job_item *v = ctx;
-    const struct plan_output *x = v[*(const size_t *)a].out, *y = v[*(const size_t *)b].out;
-    /* Deflating for the estimate costs most, by the bytes: big first, zips
-     * (which also take CRCs) before files of the same size. */
+    const struct write_job *j = ctx;
+    const struct plan_output *x = j->items[*(const size_t *)a].out,
+                             *y = j->items[*(const size_t *)b].out;
     uint64_t cx = x->is_zip ? x->content : x->size, cy = y->is_zip ? y->content : y->size;
-    if (cx != cy)
+    /* Deflating for the estimate costs most, by the bytes: big first. */
+    if (j->estimate && cx != cy)
         return cx > cy ? -1 : 1;
+    /* Else zips (CRC and writes) before library copies, big first. */
     if (x->is_zip != y->is_zip)
         return x->is_zip ? -1 : 1;
+    if (x->content != y->content)
+        return x->content > y->content ? -1 : 1;
     return 0; /* a stable sort keeps manifest order */
 }
 
@@ -121,7 +124,7 @@ static int write_staged(struct job_item *items, size_t n, int jobs, int estimate
     for (size_t i = 0; i < n; i++)
         if (items[i].stage || items[i].kept)
             j.order[count++] = i;
-    sp_sort(j.order, count, sizeof *j.order, cmp_write_cost, items);
+    sp_sort(j.order, count, sizeof *j.order, cmp_write_cost, &j);
     sp_parallel_for(count, jobs, write_one, &j);
     free(j.order);
     for (size_t i = 0; i < n; i++)
