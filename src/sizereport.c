@@ -157,7 +157,8 @@ size_t sp_package_tally_top(const sp_package_tally *t, int nabis, size_t top, sp
 {
     size_t n = t->items.n;
     struct sp_tally_item *items = sp_xcalloc(n ? n : 1, sizeof *items);
-    memcpy(items, t->items.v, n * sizeof *items);
+    if (n)
+        memcpy(items, t->items.v, n * sizeof *items);
     sp_sort(items, n, sizeof *items, cmp_item, NULL);
     sp_size_package *all = sp_xcalloc(n ? n : 1, sizeof *all);
     size_t count = 0;

@@ -47,6 +47,11 @@ static int sections(const unsigned char *img, size_t n, int *debug, int *symtab,
     return ok ? 0 : -1;
 }
 
+static int same_ranges(const sp_elf_range *a, const sp_elf_range *b, size_t n)
+{
+    return n == 0 || !memcmp(a, b, n * sizeof *a);
+}
+
 static int same_strv(const sp_strv *a, const sp_strv *b)
 {
     if (a->n != b->n)
@@ -71,10 +76,9 @@ static void check_same_info(const unsigned char *a, size_t na, const unsigned ch
     CHECK(same_strv(&x.pyinit, &y.pyinit) && (!module || y.pyinit.n > 0));
     CHECK(same_strv(&x.needed, &y.needed));
     CHECK(x.android_api == y.android_api && x.min_load_align == y.min_load_align);
-    CHECK(x.nloads == y.nloads && !memcmp(x.loads, y.loads, x.nloads * sizeof *x.loads));
-    CHECK(x.nrelros == y.nrelros && !memcmp(x.relros, y.relros, x.nrelros * sizeof *x.relros));
-    CHECK(x.nsections == y.nsections &&
-          !memcmp(x.sections, y.sections, x.nsections * sizeof *x.sections));
+    CHECK(x.nloads == y.nloads && same_ranges(x.loads, y.loads, x.nloads));
+    CHECK(x.nrelros == y.nrelros && same_ranges(x.relros, y.relros, x.nrelros));
+    CHECK(x.nsections == y.nsections && same_ranges(x.sections, y.sections, x.nsections));
     sp_elf_info_release(&x);
     sp_elf_info_release(&y);
     free(ca);
