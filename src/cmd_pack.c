@@ -84,8 +84,8 @@ static const sp_cli_option pack_options[] = {
     {"config", 0, SP_CLI_STRING, "FILE.json",
      "the same options as JSON; the command line overrides", SP_CFG_NONE, 0, 0},
     {"json", 0, SP_CLI_FLAG, NULL,
-     "print the manifest, the size report and the warnings\nas one JSON document", SP_CFG_VALUE,
-     0, 0},
+     "print the manifest, the size report and the warnings\nas one JSON document", SP_CFG_VALUE, 0,
+     0},
     {"strict", 0, SP_CLI_FLAG, NULL, "warnings and files differing between ABIs are errors",
      SP_CFG_VALUE, 0, 0},
     {"quiet", 'q', SP_CLI_FLAG, NULL,
@@ -234,7 +234,9 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf("left out by --exclude-preset %s: %llu files, %s (over all input trees)\n",
                    sp_preset_name(i), (unsigned long long)r->preset_files[i],
                    sp_cli_size((double)r->preset_bytes[i], sz));
-    if (r->strip)
+    if (r->strip && !r->stripped)
+        printf("stripped: nothing to remove (no library had debug sections or a symbol table)\n");
+    else if (r->strip)
         printf("stripped: %s of debug sections and symbol tables from %zu librar%s\n",
                sp_cli_size((double)r->stripped_bytes, sz), r->stripped,
                r->stripped == 1 ? "y" : "ies");
