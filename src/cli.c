@@ -41,6 +41,28 @@ const char *sp_cli_size(double bytes, char buf[32])
     return buf;
 }
 
+void sp_cli_print_size(const char *const *abis, int nabis, const uint64_t *install,
+                       const uint64_t *download, const sp_size_package *packages, size_t n)
+{
+    char a[32], b[32];
+    if (nabis)
+        printf("size per ABI (install: what a device stores; download: an estimate, every file "
+               "deflated at level 9):\n");
+    for (int i = 0; i < nabis; i++) {
+        char *name = sp_escape(abis[i]);
+        printf("  %-12s  install %10s   download ~%10s\n", name, sp_cli_size((double)install[i], a),
+               sp_cli_size((double)download[i], b));
+        free(name);
+    }
+    if (n)
+        printf("largest packages (installed, on the ABI where each is largest):\n");
+    for (size_t i = 0; i < n; i++) {
+        char *name = sp_escape(packages[i].name);
+        printf("  %-32s %10s\n", name, sp_cli_size((double)packages[i].bytes, a));
+        free(name);
+    }
+}
+
 long sp_cli_page_size(const char *s)
 {
     if (!strcmp(s, "4") || !strcmp(s, "16") || !strcmp(s, "64"))

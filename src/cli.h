@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "sppack/error.h"
+#include "sppack/sizereport.h"
 #include "sppack/strv.h"
 
 enum sp_cli_kind {
@@ -91,5 +92,10 @@ int sp_cli_error(int status, const char *fmt, ...) __attribute__((format(printf,
 
 /* "12.3 MiB", "4.0 KiB", "17 B" into buf; returns buf. */
 const char *sp_cli_size(double bytes, char buf[32]);
+
+/* The size report of pack and ls: per ABI install and download, then the
+ * largest packages (none when n is 0). */
+void sp_cli_print_size(const char *const *abis, int nabis, const uint64_t *install,
+                       const uint64_t *download, const sp_size_package *packages, size_t n);
 
 #endif

@@ -13,9 +13,12 @@ static const char ls_about[] =
     "holds for Python on Android: native libraries per ABI with their data\n"
     "offsets, the alignment of that offset and of their ELF segments (p_align),\n"
     "methods and sizes; the Python zips with their size, method and marker count;\n"
-    "and per ABI its libraries, the download size (everything that is not another\n"
-    "ABI's library, as stored in the archive) and whether 16 KB page devices load\n"
-    "them all (every PT_LOAD 16 KB-aligned, RELRO as such devices need it).\n";
+    "per ABI its libraries and whether 16 KB page devices load them all (every\n"
+    "PT_LOAD 16 KB-aligned, RELRO as such devices need it); and the size report:\n"
+    "per ABI the install size (every entry that is not another ABI's library or\n"
+    "overlay zip, as stored) and the download estimate (each stored entry deflated\n"
+    "at level 9, a compressed one at its compressed size, summed), and the largest\n"
+    "top-level packages of the Python zips with their modules' libraries.\n";
 
 static const sp_cli_option ls_options[] = {
     {"json", 0, SP_CLI_FLAG, NULL, "one JSON document on stdout", SP_CFG_NONE, 0, 0},
@@ -33,7 +36,7 @@ const sp_cli_command cmd_ls_spec = {"ls",
 
 static void print_text(const sp_listing *l)
 {
-    char sz[32], a[32], b[32];
+    char sz[32], a[32];
     printf("%-14s %10s  %5s  %7s  %-7s %10s  %s\n", "  ABI", "offset", "align", "p_align", "method",
            "size", "entry");
     for (size_t i = 0; i < l->zips.n; i++) {
@@ -70,7 +73,7 @@ static void print_text(const sp_listing *l)
         free(abi);
         free(entry);
     }
-    printf("per ABI (download size: shared entries %s + that ABI's libraries, as stored):\n",
+    printf("per ABI (libraries as stored; shared entries: %s):\n",
            sp_cli_size((double)l->common_bytes, a));
     for (int i = 0; i < l->nabis; i++) {
         size_t n = 0, bad = 0;
@@ -91,11 +94,14 @@ static void print_text(const sp_listing *l)
         else
             snprintf(verdict, sizeof verdict, "ready");
         char *name = sp_escape(l->abis[i]);
-        printf("  %-12s %4zu libraries %10s   total %10s   16 KB devices: %s\n", name, n,
-               sp_cli_size((double)bytes, a), sp_cli_size((double)(l->common_bytes + bytes), b),
-               verdict);
+        printf("  %-12s %4zu libraries %10s   16 KB devices: %s\n", name, n,
+               sp_cli_size((double)bytes, a), verdict);
         free(name);
     }
+    const char *names[SP_MAX_ABIS];
+    for (int i = 0; i < l->nabis; i++)
+        names[i] = l->abis[i];
+    sp_cli_print_size(names, l->nabis, l->install, l->download, l->packages, l->npackages);
 }
 
 int cmd_ls(const sp_cli_values *v)

@@ -41,7 +41,8 @@ static const sp_cli_option pack_options[] = {
     {"site-packages", 0, SP_CLI_LIST, "[ABI=]DIR", "third-party packages for an ABI",
      SP_CFG_ABIPATH, 0, 0},
     {"lib", 0, SP_CLI_LIST, "[ABI=]PATH",
-     "a shared library, or a directory of them, copied to\njniLibs/<abi>/ unchanged",
+     "a shared library, or a directory of them, copied to\njniLibs/<abi>/ (unchanged unless "
+     "--strip)",
      SP_CFG_ABIPATH, 0, 0},
     {"extract", 0, SP_CLI_LIST, "PATTERN", "top-level names (or globs) to put in extract.zip",
      SP_CFG_VALUE, 0, 0},
@@ -62,6 +63,16 @@ static const sp_cli_option pack_options[] = {
      "the CPython the app runs (default: read from the stdlib\ntrees' directory names and "
      "lib-dynload tags); modules\nbuilt for another one are left out",
      SP_CFG_VALUE, 0, 0},
+    {"exclude-preset", 0, SP_CLI_MULTI, "NAME",
+     "leave out what apps never import (repeatable):\ntests  tests/ and test/ inside packages, "
+     "the stdlib's\n       test package, idlelib, tkinter, turtledemo,\n       ensurepip, "
+     "lib2to3, pydoc_data\nbuild  *.a, *.h, *.pyi, *.pxd, *.pyx",
+     SP_CFG_VALUE, 0, 0},
+    {"strip", 0, SP_CLI_FLAG, NULL,
+     "remove debug sections (.debug_*, .zdebug*) and the\nstatic symbol table (.symtab, "
+     ".strtab) from every\nlibrary in jniLibs/; what the loader reads stays as it\nis "
+     "(segments, .dynsym, notes, RELRO)",
+     SP_CFG_VALUE, 0, 0},
     {"jobs", 'j', SP_CLI_INT, "N",
      "threads that walk, read and write (default: one per\nCPU, at most 8); the output is the "
      "same for any N",
@@ -72,13 +83,14 @@ static const sp_cli_option pack_options[] = {
      SP_CFG_VALUE, 0, 0},
     {"config", 0, SP_CLI_STRING, "FILE.json",
      "the same options as JSON; the command line overrides", SP_CFG_NONE, 0, 0},
-    {"json", 0, SP_CLI_FLAG, NULL, "print the manifest and warnings as one JSON document",
-     SP_CFG_VALUE, 0, 0},
+    {"json", 0, SP_CLI_FLAG, NULL,
+     "print the manifest, the size report and the warnings\nas one JSON document", SP_CFG_VALUE, 0,
+     0},
     {"strict", 0, SP_CLI_FLAG, NULL, "warnings and files differing between ABIs are errors",
      SP_CFG_VALUE, 0, 0},
     {"quiet", 'q', SP_CLI_FLAG, NULL,
      "print errors only (without it, a progress bar shows\nwhile reading when stderr is a "
-     "terminal)",
+     "terminal); without\n--json, the download estimate is not made",
      SP_CFG_VALUE, 0, 0},
     {"verbose", 'v', SP_CLI_FLAG, NULL, "list every module and library", SP_CFG_VALUE, 0, 0},
     {0},
@@ -91,7 +103,7 @@ const sp_cli_command cmd_pack_spec = {
     "                    [--lib [ABI=]PATH...] [--extract PATTERN...] [--exclude GLOB...]\n"
     "                    [--page-size 4|16|64] [--config FILE.json] [--json] [--strict]\n"
     "                    [--pyc|--pyc-only --python PATH] [--python-version X.Y]\n"
-    "                    [-j N] [-q|-v]",
+    "                    [--strip] [--exclude-preset tests|build]... [-j N] [-q|-v]",
     pack_about,
     pack_options,
     0,
@@ -203,6 +215,12 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
     if (boot)
         printf("  %-36s %6zu files   %10s (boot set)\n", "assets/python/", boot,
                sp_cli_size(boot_bytes, sz));
+    if (r->has_size) {
+        const char *names[SP_MAX_ABIS];
+        for (int a = 0; a < r->nabis; a++)
+            names[a] = r->abis[a]->name;
+        sp_cli_print_size(names, r->nabis, r->install, r->download, r->packages, r->npackages);
+    }
     if (r->overlaid.n) {
         printf("files that differ between ABIs (in per-ABI overlays):\n");
         for (size_t i = 0; i < r->overlaid.n; i++) {
@@ -211,6 +229,17 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
             printf(")\n");
         }
     }
+    for (int i = 0; i < SP_PRESETS; i++)
+        if (r->presets & 1u << i)
+            printf("left out by --exclude-preset %s: %llu files, %s (over all input trees)\n",
+                   sp_preset_name(i), (unsigned long long)r->preset_files[i],
+                   sp_cli_size((double)r->preset_bytes[i], sz));
+    if (r->strip && !r->stripped)
+        printf("stripped: nothing to remove (no library had debug sections or a symbol table)\n");
+    else if (r->strip)
+        printf("stripped: %s of debug sections and symbol tables from %zu librar%s\n",
+               sp_cli_size((double)r->stripped_bytes, sz), r->stripped,
+               r->stripped == 1 ? "y" : "ies");
     if (r->left_out.n)
         printf("left out: %zu extension module%s built for another interpreter or platform%s\n",
                r->left_out.n, r->left_out.n == 1 ? "" : "s", verbose ? ":" : " (-v lists them)");
@@ -327,9 +356,18 @@ static int make_opts(const sp_cli_values *v, sp_pack_opts *opts)
         sp_strv_push(&opts->extract, extract->v[i]);
     for (size_t i = 0; i < exclude->n; i++)
         sp_strv_push(&opts->exclude, exclude->v[i]);
+    const sp_strv *presets = sp_cli_list(cmd, v, "exclude-preset");
+    for (size_t i = 0; i < presets->n; i++) {
+        int p = sp_preset_find(presets->v[i]);
+        if (p < 0)
+            return sp_cli_error(SP_EUSAGE, "pack: unknown --exclude-preset '%s' (one of %s)",
+                                presets->v[i], sp_preset_names());
+        opts->presets |= 1u << p;
+    }
     opts->page_size = (unsigned)sp_cli_num(cmd, v, "page-size", 16384);
     opts->jobs = (int)sp_cli_num(cmd, v, "jobs", 0);
     opts->strict = sp_cli_flag(cmd, v, "strict");
+    opts->strip = sp_cli_flag(cmd, v, "strip");
     opts->pyc_only = sp_cli_flag(cmd, v, "pyc-only");
     opts->pyc = sp_cli_flag(cmd, v, "pyc") || opts->pyc_only;
     opts->tool_path = sp_self_path(v->program);
@@ -377,7 +415,7 @@ int cmd_pack(const sp_cli_values *v)
             opts.progress = show_progress;
             opts.progress_ctx = &pr;
         }
-        opts.manifest_optional = quiet && !json;
+        opts.no_report = quiet && !json;
         int packed = sp_pack(&opts, out, &res, &err);
         end_progress(&pr);
         if (packed != 0) {

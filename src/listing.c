@@ -13,11 +13,35 @@
 #include "sppack/elfinspect.h"
 #include "sppack/file.h"
 #include "sppack/libcheck.h"
+#include "sppack/parallel.h"
 #include "sppack/path.h"
 #include "sppack/text.h"
 #include "sppack/treewalk.h"
 
 #define LISTING_FORMAT 1
+
+/* One entry or file, for the size report. */
+struct sized {
+    int abi;                   /* index into abis; -1: every ABI ships it */
+    uint64_t stored;           /* bytes as stored */
+    const unsigned char *data; /* stored bytes to deflate (an archive's entry), or NULL */
+    size_t size;
+    char *path;        /* a directory's file to deflate, or NULL */
+    uint64_t deflated; /* the estimate; a compressed entry's compressed size */
+};
+
+/* A marker of a Python zip: the library it names, and where it is. */
+struct marker {
+    char *lib, *path;
+};
+
+/* What listing gathers besides the listing itself. */
+struct lister {
+    sp_listing *l;
+    SP_VEC(struct sized) sized;
+    SP_VEC(struct marker) markers;
+    sp_package_tally tally;
+};
 
 static int abi_of(sp_listing *l, const char *abi, size_t n)
 {
@@ -58,8 +82,10 @@ static void inspect(sp_listed_lib *x, const char *abi_dir, unsigned char *data, 
     sp_elf_info_release(&info);
 }
 
-/* Markers in a stored Python zip, or -1 when it cannot be read in place. */
-static long count_markers(const unsigned char *data, size_t size)
+/* A stored Python zip read in place: its entries counted for the packages
+ * (for the ABI of an overlay, else for all), its markers remembered. The
+ * number of markers, or -1 when it cannot be read in place. */
+static long read_python_zip(struct lister *ls, const unsigned char *data, size_t size, int abi)
 {
     sp_zip z;
     memset(&z, 0, sizeof z);
@@ -70,8 +96,19 @@ static long count_markers(const unsigned char *data, size_t size)
     }
     long n = 0;
     for (size_t i = 0; i < z.n; i++) {
-        size_t len = strlen(z.entries[i].name);
-        n += len > 6 && !strcmp(z.entries[i].name + len - 6, ".soref");
+        const sp_zip_entry *e = &z.entries[i];
+        size_t len = strlen(e->name);
+        if (!len || e->name[len - 1] == '/')
+            continue;
+        sp_package_tally_add(&ls->tally, e->name, abi, e->usize);
+        if (len <= 6 || strcmp(e->name + len - 6, ".soref"))
+            continue;
+        n++;
+        if (e->method == 0 && e->valid && e->csize == e->usize && e->usize < 256) {
+            struct marker m = {sp_xstrndup((const char *)sp_zip_data(&z, e), e->usize),
+                               sp_xstrdup(e->name)};
+            SP_VEC_PUSH(ls->markers, m);
+        }
     }
     sp_zip_close(&z);
     return n;
@@ -83,13 +120,45 @@ static int is_python_zip(const char *path)
     return !strncmp(path, "assets/", 7) && n > 4 && !strcmp(path + n - 4, ".zip");
 }
 
+/* The ABI of an overlay zip, assets/NAME-<abi>.zip (a known ABI); -1 for
+ * any other path. */
+static int overlay_abi(sp_listing *l, const char *path)
+{
+    size_t n = strlen(path);
+    if (!is_python_zip(path) || strchr(path + 7, '/'))
+        return -1;
+    for (const char *dash = strchr(path + 7, '-'); dash; dash = strchr(dash + 1, '-')) {
+        char abi[16];
+        size_t len = (size_t)(path + n - 4 - (dash + 1));
+        if (len == 0 || len >= sizeof abi)
+            continue;
+        memcpy(abi, dash + 1, len);
+        abi[len] = '\0';
+        if (sp_abi_known(abi))
+            return abi_of(l, abi, len);
+    }
+    return -1;
+}
+
+static void add_sized(struct lister *ls, int abi, uint64_t stored, const unsigned char *data,
+                      size_t size, char *path, uint64_t deflated)
+{
+    struct sized z = {abi, stored, data, size, path, deflated};
+    SP_VEC_PUSH(ls->sized, z);
+}
+
 /* room: how much an inflated library may take, with what the archive
  * holds already (sppack/zipreader.h, SP_ZIP_HELD_MAX). */
-static void list_entry(sp_listing *l, const sp_archive_entry *ae, size_t room)
+static void list_entry(struct lister *ls, const sp_archive_entry *ae, size_t room)
 {
+    sp_listing *l = ls->l;
     const sp_zip_entry *e = ae->e;
     if (!e->valid)
         return;
+    /* For the size report: the stored bytes to deflate, or a compressed
+     * entry's own size as its estimate. */
+    const unsigned char *stored = e->method == 0 && !e->shared ? sp_zip_data(ae->zip, e) : NULL;
+    uint64_t estimate = e->method == 0 ? (e->shared ? e->csize : 0) : e->csize;
     sp_lib_path lp;
     if (sp_lib_path_parse(ae->path, "lib/", &lp)) {
         int a = abi_of(l, lp.abi, lp.abi_len);
@@ -125,17 +194,18 @@ static void list_entry(sp_listing *l, const sp_archive_entry *ae, size_t room)
         inspect(&x, l->abis[a], bytes, n);
         sp_buf_release(&b);
         SP_VEC_PUSH(l->libs, x);
+        add_sized(ls, a, e->csize, stored, e->csize, NULL, estimate);
         return;
     }
     l->common_bytes += e->csize;
+    int abi = overlay_abi(l, ae->path);
+    size_t len = strlen(ae->path);
+    if (len && ae->path[len - 1] != '/') /* a directory entry ships nothing */
+        add_sized(ls, abi, e->csize, stored, e->csize, NULL, estimate);
     if (is_python_zip(ae->path)) {
-        sp_listed_zip z = {sp_xstrdup(ae->label),
-                           1,
-                           e->data_offset,
-                           e->method,
-                           e->usize,
-                           e->csize,
-                           e->method == 0 ? count_markers(sp_zip_data(ae->zip, e), e->csize) : -1};
+        long markers = e->method == 0 && stored ? read_python_zip(ls, stored, e->csize, abi) : -1;
+        sp_listed_zip z = {
+            sp_xstrdup(ae->label), 1, e->data_offset, e->method, e->usize, e->csize, markers};
         SP_VEC_PUSH(l->zips, z);
     }
 }
@@ -151,7 +221,23 @@ static void member_failed(void *ctx, const char *member, enum sp_zip_problem pro
         sp_error_set(err, SP_EINPUT, NULL, "%s", msg);
 }
 
-static int list_archive(sp_listing *l, const char *path, sp_error *err)
+static void estimate_one(void *ctx, int worker, size_t i)
+{
+    (void)worker;
+    struct sized *z = &((struct sized *)ctx)[i];
+    if (z->data)
+        z->deflated = sp_deflated_size(z->data, z->size);
+    else if (z->path && sp_deflated_size_file(z->path, &z->deflated, NULL) != 0)
+        z->deflated = z->stored; /* gone meanwhile: counted as it was */
+}
+
+/* The download estimates, on every core (while the archive is open). */
+static void estimate(struct lister *ls)
+{
+    sp_parallel_for(ls->sized.n, sp_online_cpus(), estimate_one, ls->sized.v);
+}
+
+static int list_archive(struct lister *ls, const char *path, sp_error *err)
 {
     sp_archive a;
     sp_error member;
@@ -159,9 +245,10 @@ static int list_archive(sp_listing *l, const char *path, sp_error *err)
     sp_archive_hooks hooks = {&member, NULL, member_failed};
     if (sp_archive_open(&a, path, &hooks, SP_ZIP_HELD_MAX, err) != 0)
         return -1;
-    l->kind = sp_archive_kind_name(a.kind);
+    ls->l->kind = sp_archive_kind_name(a.kind);
     for (size_t i = 0; i < a.n; i++)
-        list_entry(l, &a.entries[i], SP_ZIP_HELD_MAX - a.held);
+        list_entry(ls, &a.entries[i], SP_ZIP_HELD_MAX - a.held);
+    estimate(ls);
     int changed = sp_zip_unchanged(&a.zip, path, err);
     sp_archive_close(&a);
     if (changed)
@@ -173,8 +260,9 @@ static int list_archive(sp_listing *l, const char *path, sp_error *err)
     return 0;
 }
 
-static void list_dir(sp_listing *l, const char *path)
+static void list_dir(struct lister *ls, const char *path)
 {
+    sp_listing *l = ls->l;
     l->kind = "dir";
     static const char *const parts[] = {"jniLibs", "assets"};
     for (int p = 0; p < 2; p++) {
@@ -196,15 +284,18 @@ static void list_dir(sp_listing *l, const char *path)
                             sp_map_close(&m);
                         }
                         SP_VEC_PUSH(l->libs, x);
+                        add_sized(ls, a, f->size, NULL, 0, sp_xstrdup(f->path), 0);
                         continue;
                     }
                 }
                 l->common_bytes += f->size;
+                int abi = overlay_abi(l, entry);
+                add_sized(ls, abi, f->size, NULL, 0, sp_xstrdup(f->path), 0);
                 if (p == 1 && is_python_zip(entry)) {
                     sp_map m;
                     long markers = -1;
                     if (sp_map_open(&m, f->path, NULL) == 0) {
-                        markers = count_markers(m.data, m.size);
+                        markers = read_python_zip(ls, m.data, m.size, abi);
                         sp_map_close(&m);
                     }
                     sp_listed_zip z = {entry, 0, 0, 0, f->size, f->size, markers};
@@ -217,6 +308,33 @@ static void list_dir(sp_listing *l, const char *path)
         sp_tree_release(&t);
         free(root);
     }
+    estimate(ls);
+}
+
+/* The size report from what was gathered: per ABI the sums, and the
+ * packages, with the libraries their markers name. */
+static void size_report(struct lister *ls)
+{
+    sp_listing *l = ls->l;
+    for (size_t i = 0; i < ls->sized.n; i++) {
+        const struct sized *z = &ls->sized.v[i];
+        for (int a = 0; a < l->nabis; a++)
+            if (z->abi == a || z->abi < 0) {
+                l->install[a] += z->stored;
+                l->download[a] += z->deflated;
+            }
+    }
+    for (size_t i = 0; i < l->libs.n; i++) {
+        const sp_listed_lib *x = &l->libs.v[i];
+        const char *base = strrchr(x->entry, '/');
+        base = base ? base + 1 : x->entry;
+        for (size_t k = 0; k < ls->markers.n; k++)
+            if (!strcmp(ls->markers.v[k].lib, base)) {
+                sp_package_tally_add(&ls->tally, ls->markers.v[k].path, x->abi, x->size);
+                break;
+            }
+    }
+    l->npackages = sp_package_tally_top(&ls->tally, l->nabis, SP_SIZE_TOP_PACKAGES, &l->packages);
 }
 
 int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
@@ -226,13 +344,31 @@ int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
     if (stat(path, &st) != 0)
         return sp_error_set(err, errno == ENOENT ? SP_EINPUT : SP_EIO, path, "%s",
                             errno == ENOENT ? "no such file or directory" : strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return list_archive(l, path, err);
-    /* One generation of a pack output directory, whatever a run switches meanwhile. */
-    char *top = sp_outdir_current(path);
-    list_dir(l, top);
-    free(top);
-    return 0;
+    struct lister ls;
+    memset(&ls, 0, sizeof ls);
+    ls.l = l;
+    sp_package_tally_init(&ls.tally);
+    int rc = 0;
+    if (!S_ISDIR(st.st_mode)) {
+        rc = list_archive(&ls, path, err);
+    } else {
+        /* One generation of a pack output directory, whatever a run switches meanwhile. */
+        char *top = sp_outdir_current(path);
+        list_dir(&ls, top);
+        free(top);
+    }
+    if (rc == 0)
+        size_report(&ls);
+    for (size_t i = 0; i < ls.sized.n; i++)
+        free(ls.sized.v[i].path);
+    free(ls.sized.v);
+    for (size_t i = 0; i < ls.markers.n; i++) {
+        free(ls.markers.v[i].lib);
+        free(ls.markers.v[i].path);
+    }
+    free(ls.markers.v);
+    sp_package_tally_release(&ls.tally);
+    return rc;
 }
 
 void sp_listing_release(sp_listing *l)
@@ -243,6 +379,7 @@ void sp_listing_release(sp_listing *l)
         free(l->zips.v[i].entry);
     free(l->libs.v);
     free(l->zips.v);
+    sp_size_packages_free(l->packages, l->npackages);
     memset(l, 0, sizeof *l);
 }
 
@@ -312,6 +449,11 @@ char *sp_listing_json(const sp_listing *l, const char *path)
         cJSON_AddNumberToObject(v, "libraries", applies ? (double)bad : 0);
     }
     cJSON_AddNumberToObject(doc, "common_bytes", (double)l->common_bytes);
+    const char *names[SP_MAX_ABIS];
+    for (int a = 0; a < l->nabis; a++)
+        names[a] = l->abis[a];
+    sp_size_json(doc, names, l->nabis, l->install, l->download);
+    sp_size_json_packages(doc, l->packages, l->npackages);
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     return text;

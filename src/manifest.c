@@ -7,6 +7,7 @@
 
 #include "sppack/alloc.h"
 #include "sppack/pack.h"
+#include "sppack/sizereport.h"
 
 #ifndef SP_PACK_VERSION
 #define SP_PACK_VERSION "0"
@@ -85,6 +86,21 @@ static cJSON *manifest_json(const sp_pack_result *r)
         cJSON_AddStringToObject(o, "why", r->left_out.v[i].why);
         cJSON_AddItemToArray(left, o);
     }
+    if (r->presets) {
+        cJSON *p = cJSON_AddObjectToObject(m, "presets");
+        for (int i = 0; i < SP_PRESETS; i++) {
+            if (!(r->presets & 1u << i))
+                continue;
+            cJSON *o = cJSON_AddObjectToObject(p, sp_preset_name(i));
+            cJSON_AddNumberToObject(o, "files", (double)r->preset_files[i]);
+            cJSON_AddNumberToObject(o, "bytes", (double)r->preset_bytes[i]);
+        }
+    }
+    if (r->strip) {
+        cJSON *s = cJSON_AddObjectToObject(m, "strip");
+        cJSON_AddNumberToObject(s, "libraries", (double)r->stripped);
+        cJSON_AddNumberToObject(s, "bytes", (double)r->stripped_bytes);
+    }
     cJSON *findings = cJSON_AddArrayToObject(m, "findings");
     for (size_t f = 0; f < r->checks.n; f++)
         for (size_t i = 0; i < r->checks.files[f].n; i++)
@@ -109,6 +125,7 @@ static cJSON *manifest_json(const sp_pack_result *r)
             cJSON_AddNumberToObject(o, "entries", (double)x->entries);
         cJSON_AddItemToArray(outs, o);
     }
+    sp_size_json_packages(m, r->packages, r->npackages);
     return m;
 }
 
@@ -125,6 +142,12 @@ char *sp_manifest_text(const sp_pack_result *r)
 char *sp_pack_result_json(const sp_pack_result *r)
 {
     cJSON *m = manifest_json(r);
+    if (r->has_size) {
+        const char *names[SP_MAX_ABIS];
+        for (int a = 0; a < r->nabis; a++)
+            names[a] = r->abis[a]->name;
+        sp_size_json(m, names, r->nabis, r->install, r->download);
+    }
     cJSON *w = cJSON_AddArrayToObject(m, "warnings");
     for (size_t i = 0; i < r->warnings.n; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(r->warnings.v[i]));
@@ -268,6 +291,23 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         sp_pack_left_out lo = {sp_xstrdup(path), sp_xstrdup(why)};
         SP_VEC_PUSH(r->left_out, lo);
     }
+    cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "presets") : NULL))
+    {
+        int p = x->string ? sp_preset_find(x->string) : -1;
+        if (p < 0 || !cJSON_IsObject(x)) {
+            ok = 0;
+            break;
+        }
+        r->presets |= 1u << p;
+        r->preset_files[p] = (uint64_t)num(x, "files", 0);
+        r->preset_bytes[p] = (uint64_t)num(x, "bytes", 0);
+    }
+    const cJSON *strip = ok ? cJSON_GetObjectItemCaseSensitive(m, "strip") : NULL;
+    if (cJSON_IsObject(strip)) {
+        r->strip = 1;
+        r->stripped = (size_t)num(strip, "libraries", 0);
+        r->stripped_bytes = (uint64_t)num(strip, "bytes", 0);
+    }
     sp_report_file *checks = ok ? sp_report_add_file(&r->checks, "jniLibs") : NULL;
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "findings") : NULL))
     {
@@ -293,10 +333,23 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             ok = 0;
             break;
         }
-        sp_pack_output o = {sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "",
-                            (long)num(x, "entries", -1)};
+        sp_pack_output o = {
+            sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "", (long)num(x, "entries", -1), 0};
         memcpy(o.xxh3, xxh3, 17);
         SP_VEC_PUSH(r->outputs, o);
+    }
+    const cJSON *pkgs = ok ? cJSON_GetObjectItemCaseSensitive(m, "packages") : NULL;
+    int npkgs = cJSON_IsArray(pkgs) ? cJSON_GetArraySize(pkgs) : 0;
+    r->packages = sp_xcalloc(npkgs ? (size_t)npkgs : 1, sizeof *r->packages);
+    cJSON_ArrayForEach(x, (npkgs ? pkgs : NULL))
+    {
+        const char *name = str(x, "name");
+        if (!name) {
+            ok = 0;
+            break;
+        }
+        r->packages[r->npackages++] =
+            (sp_size_package){sp_xstrdup(name), (uint64_t)num(x, "bytes", 0)};
     }
     cJSON_Delete(m);
     r->has_manifest = ok;

@@ -420,10 +420,11 @@ void sp_outdir_release(sp_outdir *od)
 {
     if (!od->committed && od->gen && od->own_fd >= 0)
         sp_remove_tree_at(od->own_fd, od->gen);
-    if (!od->committed && od->made_dir && od->locked) {
-        /* Only what this run made, and only while it holds the lock (a
-         * run that found another holding it leaves the directory to it):
-         * rmdir fails on anything else there. */
+    if (!od->committed && od->made_dir && od->locked && od->own_fd >= 0) {
+        /* Only what this run made: rmdir fails on anything else there. And
+         * only by the lock's holder: two runs may both have made a new
+         * directory (each saw none), and the one that did not get the lock
+         * must not take the lock file and .sp-pack/ from under the other. */
         unlinkat(od->own_fd, LOCK_NAME, 0);
         rmdir(od->own);
         rmdir(od->dir);

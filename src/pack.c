@@ -13,6 +13,7 @@
 #include "sppack/outdir.h"
 #include "sppack/parallel.h"
 #include "sppack/path.h"
+#include "sppack/sizereport.h"
 #include "sppack/zipwriter.h"
 
 void sp_pack_opts_init(sp_pack_opts *o)
@@ -77,6 +78,7 @@ void sp_pack_result_release(sp_pack_result *res)
     free(res->outputs.v);
     sp_strv_release(&res->warnings);
     sp_report_release(&res->checks);
+    sp_size_packages_free(res->packages, res->npackages);
     sp_pack_result_init(res);
 }
 
@@ -121,13 +123,51 @@ static int check_out_paths(const sp_pack_opts *o, const char *out_dir, sp_error 
     return rc;
 }
 
-/* A run with nothing to do: the result as the last run left it (the
- * manifest, unless the caller does not need it, and that run's warnings).
- * -1, with res as it was, when the manifest cannot be read. */
-static int reuse_result(const struct pack_state *state, const char *out_dir, const sp_pack_opts *o,
-                        sp_pack_result *res)
+/* Per ABI what a device stores (its libraries and overlays and the common
+ * files) and the sum of their download estimates. */
+static void size_totals(sp_pack_result *res)
 {
-    if (!o->manifest_optional) {
+    for (int a = 0; a < res->nabis; a++) {
+        res->install[a] = res->download[a] = 0;
+        for (size_t i = 0; i < res->outputs.n; i++) {
+            const sp_pack_output *o = &res->outputs.v[i];
+            if (o->abi == a || o->abi < 0) {
+                res->install[a] += o->size;
+                res->download[a] += o->deflated;
+            }
+        }
+    }
+    res->has_size = 1;
+}
+
+/* Download estimates of outputs already written, deflated on every core. */
+struct estimates {
+    const char *out_dir;
+    sp_pack_output *outs;
+    const size_t *which; /* indices into outs */
+    int *ok;
+};
+
+static void estimate_one(void *ctx, int worker, size_t k)
+{
+    (void)worker;
+    struct estimates *e = ctx;
+    sp_pack_output *o = &e->outs[e->which[k]];
+    char *file = sp_path_join(e->out_dir, o->path);
+    e->ok[k] = sp_deflated_size_file(file, &o->deflated, NULL) == 0;
+    free(file);
+}
+
+/* A run with nothing to do: the result as the last run left it (the
+ * manifest, unless the caller does not need it, and that run's warnings;
+ * the download estimates from its state, an output it has none of, made
+ * by a -q run, deflated now and *learned set). -1, with res as it was,
+ * when the manifest cannot be read. */
+static int reuse_result(struct pack_state *state, const char *out_dir, const sp_pack_opts *o,
+                        int jobs, sp_pack_result *res, int *learned)
+{
+    *learned = 0;
+    if (!o->no_report) {
         char *path = sp_path_join(out_dir, SP_MANIFEST_NAME);
         sp_map m;
         int rc = sp_map_open(&m, path, NULL);
@@ -140,6 +180,35 @@ static int reuse_result(const struct pack_state *state, const char *out_dir, con
             sp_pack_result_release(res);
             return -1;
         }
+        size_t n = res->outputs.n, missing = 0;
+        struct state_output **recs = sp_xcalloc(n ? n : 1, sizeof *recs);
+        size_t *which = sp_xcalloc(n ? n : 1, sizeof *which);
+        for (size_t i = 0; i < n; i++) {
+            sp_pack_output *out = &res->outputs.v[i];
+            if (i < state->outputs.n && !strcmp(state->outputs.v[i].rel, out->path))
+                recs[i] = &state->outputs.v[i]; /* the state lists them in manifest order */
+            for (size_t k = 0; k < state->outputs.n && !recs[i]; k++)
+                if (!strcmp(state->outputs.v[k].rel, out->path))
+                    recs[i] = &state->outputs.v[k];
+            out->deflated = recs[i] ? recs[i]->deflated : UINT64_MAX;
+            if (out->deflated == UINT64_MAX)
+                which[missing++] = i;
+        }
+        int *ok = sp_xcalloc(missing ? missing : 1, sizeof *ok), known = 1;
+        struct estimates e = {out_dir, res->outputs.v, which, ok};
+        sp_parallel_for(missing, jobs, estimate_one, &e);
+        for (size_t k = 0; k < missing; k++) {
+            known &= ok[k];
+            if (ok[k] && recs[which[k]]) {
+                recs[which[k]]->deflated = res->outputs.v[which[k]].deflated;
+                *learned = 1;
+            }
+        }
+        if (known)
+            size_totals(res);
+        free(ok);
+        free(which);
+        free(recs);
     }
     for (size_t i = 0; i < state->warnings.n; i++)
         sp_strv_push(&res->warnings, state->warnings.v[i]);
@@ -202,10 +271,11 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     pack_state_load(base, &prev);
     memset(&next, 0, sizeof next);
     sp_strv_init(&next.warnings);
-    int untouched = pack_state_untouched(&prev, out_dir, opts, key_hex);
+    int untouched = pack_state_untouched(&prev, out_dir, opts, key_hex), learned;
     if (untouched && pack_inputs_unchanged(base, opts, key, jobs) &&
-        reuse_result(&prev, out_dir, opts, res) == 0) {
-        if (untouched == 2) /* stamps now older: the next run need not hash */
+        reuse_result(&prev, out_dir, opts, jobs, res, &learned) == 0) {
+        /* Stamps now older (the next run need not hash), or estimates made. */
+        if (untouched == 2 || learned)
             pack_state_save(base, &prev, out_dir);
         sp_outdir_release(&od);
         pack_state_release(&prev);
@@ -221,12 +291,16 @@ int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, 
     int rc = pack_inputs_read(opts, jobs, &in, err);
     if (rc == 0)
         rc = pack_inputs_classify(opts, &in, &set, res, err);
+    if (rc == 0 && opts->strip)
+        rc = pack_inputs_strip(&in, &set, jobs, res, err);
     if (rc == 0)
         rc = pack_plan_make(&set, opts->inputs, &params, &plan, res, err);
     if (rc == 0 && opts->strict)
         rc = strict_gate(res, out_dir, err);
     if (rc == 0)
         rc = pack_write(&plan, &prev, opts, &in, &od, jobs, res, &next, err);
+    if (rc == 0 && !opts->no_report)
+        size_totals(res);
     if (rc == 0 && base) {
         memcpy(next.options, key_hex, sizeof key_hex);
         for (size_t i = 0; i < res->warnings.n; i++)

@@ -16,6 +16,8 @@
 #include "sppack/bytecode.h"
 #include "sppack/classify.h"
 #include "sppack/elfinspect.h"
+#include "sppack/elfstrip.h"
+#include "sppack/parallel.h"
 #include "sppack/mangle.h"
 #include "sppack/path.h"
 #include "sppack/platform.h"
@@ -197,6 +199,31 @@ static int check_levels(const sp_pack_opts *o, sp_error *err)
     return 0;
 }
 
+/* --exclude-preset: the files of the trees a preset leaves out are dropped
+ * from them before anything is read, and counted. */
+static void leave_out_presets(const sp_pack_opts *o, struct pack_inputs *in)
+{
+    for (size_t i = 0; o->presets && i < o->ninputs; i++) {
+        if (o->inputs[i].kind == SP_INPUT_LIB)
+            continue;
+        sp_tree *t = &in->trees[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < t->n; k++) {
+            sp_tree_file *f = &t->files[k];
+            int p = sp_preset_match(o->presets, o->inputs[i].kind == SP_INPUT_STDLIB, f->rel);
+            if (p < 0) {
+                t->files[kept++] = *f;
+                continue;
+            }
+            in->preset_files[p]++;
+            in->preset_bytes[p] += f->size;
+            free(f->rel);
+            free(f->path);
+        }
+        t->n = kept;
+    }
+}
+
 int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp_error *err)
 {
     memset(in, 0, sizeof *in);
@@ -210,6 +237,7 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
         rc = walk_inputs(o, jobs, in->trees, in->is_dir, err);
     if (rc != 0)
         return rc;
+    leave_out_presets(o, in);
     /* Every input is read by the loader; a --lib file is a tree of one
      * file, opened by its own path. */
     sp_load_tree *load = sp_xcalloc(o->ninputs, sizeof *load);
@@ -230,6 +258,9 @@ void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
     for (size_t i = 0; i < in->pycs.n; i++)
         sp_buf_release(&in->pycs.v[i]);
     free(in->pycs.v);
+    for (size_t i = 0; i < in->stripped.n; i++)
+        free(in->stripped.v[i]);
+    free(in->stripped.v);
     for (size_t i = 0; i < in->elfs.n; i++) {
         sp_elf_info_release(in->elfs.v[i]);
         free(in->elfs.v[i]);
@@ -767,6 +798,9 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
     set->ninputs = o->ninputs;
     set->stats = sp_xcalloc(o->ninputs, sizeof *set->stats);
     struct classifier c = {.o = o, .in = in, .set = set, .res = res};
+    res->presets = o->presets;
+    memcpy(res->preset_files, in->preset_files, sizeof res->preset_files);
+    memcpy(res->preset_bytes, in->preset_bytes, sizeof res->preset_bytes);
     int rc = target_version(o, in, &c.version, err);
     res->python_version = c.version;
     if (rc == 0)
@@ -811,5 +845,65 @@ int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct p
                                             c.pyc_first_failure));
     }
     free(c.pyc_first_failure);
+    return rc;
+}
+
+/* ---- --strip -------------------------------------------------------------------------------- */
+
+/* One library to strip: its bytes (the set's), what came of it. */
+struct strip_item {
+    const unsigned char **data; /* the set's pointer, replaced when stripped */
+    uint64_t *size, *hash;
+    const char *source;
+    unsigned char *out;
+    size_t out_size;
+    int rc;
+    sp_error err;
+};
+
+static void strip_one(void *ctx, int worker, size_t i)
+{
+    (void)worker;
+    struct strip_item *it = &((struct strip_item *)ctx)[i];
+    sp_error_init(&it->err);
+    it->rc =
+        sp_elf_strip(*it->data, (size_t)*it->size, it->source, &it->out, &it->out_size, &it->err);
+}
+
+int pack_inputs_strip(struct pack_inputs *in, struct pack_set *set, int jobs, sp_pack_result *res,
+                      sp_error *err)
+{
+    size_t n = set->modules.n + set->natlibs.n;
+    struct strip_item *items = sp_xcalloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < set->modules.n; i++) {
+        struct module *m = &set->modules.v[i];
+        items[i] =
+            (struct strip_item){&m->data, &m->size, &m->hash, m->source, NULL, 0, 0, {0, ""}};
+    }
+    for (size_t i = 0; i < set->natlibs.n; i++) {
+        struct natlib *l = &set->natlibs.v[i];
+        items[set->modules.n + i] =
+            (struct strip_item){&l->data, &l->size, &l->hash, l->source, NULL, 0, 0, {0, ""}};
+    }
+    sp_parallel_for(n, jobs, strip_one, items);
+    int rc = 0;
+    res->strip = 1;
+    for (size_t i = 0; i < n; i++) {
+        struct strip_item *it = &items[i];
+        if (it->rc < 0 && rc == 0) {
+            *err = it->err;
+            rc = -1;
+        }
+        if (it->rc != 1)
+            continue;
+        SP_VEC_PUSH(in->stripped, it->out); /* the pack's from here on, whatever comes */
+        res->stripped++;
+        if (it->out_size < *it->size)
+            res->stripped_bytes += *it->size - it->out_size;
+        *it->data = it->out;
+        *it->size = it->out_size;
+        *it->hash = XXH3_64bits(it->out, it->out_size);
+    }
+    free(items);
     return rc;
 }

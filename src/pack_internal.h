@@ -88,8 +88,11 @@ struct pack_inputs {
     int *is_dir;         /* 0 for a --lib input naming one file */
     uint64_t walk_start; /* when the walk began (for the snapshot) */
     sp_loader *loader;
-    SP_VEC(sp_elf_info *) elfs; /* --lib files the loader did not inspect */
-    SP_VEC(sp_buf) pycs;        /* compiled bytecode */
+    SP_VEC(sp_elf_info *) elfs;       /* --lib files the loader did not inspect */
+    SP_VEC(sp_buf) pycs;              /* compiled bytecode */
+    SP_VEC(unsigned char *) stripped; /* libraries as --strip left them */
+    /* Left out by --exclude-preset before reading: per preset, files and bytes. */
+    uint64_t preset_files[SP_PRESETS], preset_bytes[SP_PRESETS];
 };
 
 /* Lists and reads every input on `jobs` threads. */
@@ -97,6 +100,11 @@ int pack_inputs_read(const sp_pack_opts *o, int jobs, struct pack_inputs *in, sp
 /* Classifies what was read (compiling bytecode with --pyc) into set. */
 int pack_inputs_classify(const sp_pack_opts *o, struct pack_inputs *in, struct pack_set *set,
                          sp_pack_result *res, sp_error *err);
+/* --strip: every library of the set stripped on `jobs` threads; the set's
+ * modules and libraries then point to the stripped bytes (their ELF
+ * information stays right: stripping keeps all it describes). */
+int pack_inputs_strip(struct pack_inputs *in, struct pack_set *set, int jobs, sp_pack_result *res,
+                      sp_error *err);
 void pack_inputs_release(struct pack_inputs *in, size_t ninputs);
 void pack_set_release(struct pack_set *set);
 
@@ -123,6 +131,7 @@ struct plan_output {
     const char *source;            /* a library's input file, for messages */
     uint64_t size;                 /* data's size */
     const sp_elf_info *elf;        /* a library's ELF headers, for the checks */
+    const char *marker;            /* an extension module's marker path, else NULL */
 };
 
 struct pack_plan {
@@ -140,9 +149,10 @@ struct plan_params {
 };
 
 /* Unites the set over its ABIs and lists the outputs. Fills res's abis,
- * inputs, modules, libraries and overlaid, adds warnings to it, and runs
- * the library checks (sppack/libcheck.h) on every library output into
- * res->checks.
+ * inputs, modules, libraries, overlaid and packages (the largest top-level
+ * names of the zips, with their modules' libraries), adds warnings to it,
+ * and runs the library checks (sppack/libcheck.h) on every library output
+ * into res->checks.
  * inputs: the pack's inputs, for messages and the manifest. */
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
@@ -155,6 +165,7 @@ struct state_output {
     char *rel;
     char recipe[17];
     uint64_t size;
+    uint64_t deflated; /* its download estimate; UINT64_MAX when not recorded */
     char xxh3[17];
     long entries;   /* -1 for a file that is no zip */
     char stamp[64]; /* "inode:mtime_ns:ctime_ns" when recorded ("" unknown) */

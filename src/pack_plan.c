@@ -333,7 +333,8 @@ static void zip_recipe(struct plan_output *o, const struct plan_params *p)
 
 static void add_library_output(struct pack_plan *plan, const sp_pack_result *res, int a,
                                const char *name, const char *source, const unsigned char *data,
-                               uint64_t hash, uint64_t size, const sp_elf_info *elf)
+                               uint64_t hash, uint64_t size, const sp_elf_info *elf,
+                               const char *marker)
 {
     struct plan_output o;
     memset(&o, 0, sizeof o);
@@ -344,6 +345,7 @@ static void add_library_output(struct pack_plan *plan, const sp_pack_result *res
     o.data = data;
     o.size = size;
     o.elf = elf;
+    o.marker = marker;
     SP_VEC_PUSH(plan->outputs, o);
 }
 
@@ -368,11 +370,11 @@ static void list_outputs(const struct pack_set *set, const struct plan_params *p
             if (take_mod) {
                 const struct module *m = &set->modules.v[mi++];
                 add_library_output(plan, res, a, m->lib, m->source, m->data, m->hash, m->size,
-                                   m->elf);
+                                   m->elf, m->marker);
             } else {
                 const struct natlib *l = &set->natlibs.v[li++];
                 add_library_output(plan, res, a, l->name, l->source, l->data, l->hash, l->size,
-                                   l->elf);
+                                   l->elf, NULL);
             }
         }
     }
@@ -493,6 +495,24 @@ static int list_boot_set(struct pack_plan *plan, sp_error *err)
     return 0;
 }
 
+/* The largest top-level packages: the payload of their entries in the zips
+ * (common and overlays), and their extension modules' libraries. */
+static void tally_packages(const struct pack_plan *plan, sp_pack_result *res)
+{
+    sp_package_tally t;
+    sp_package_tally_init(&t);
+    for (size_t i = 0; i < plan->outputs.n; i++) {
+        const struct plan_output *o = &plan->outputs.v[i];
+        for (size_t k = 0; o->is_zip && k < o->entries.n; k++)
+            if (o->entries.v[k].data)
+                sp_package_tally_add(&t, o->entries.v[k].name, o->abi, o->entries.v[k].size);
+        if (o->marker)
+            sp_package_tally_add(&t, o->marker, o->abi, o->size);
+    }
+    res->npackages = sp_package_tally_top(&t, res->nabis, SP_SIZE_TOP_PACKAGES, &res->packages);
+    sp_package_tally_release(&t);
+}
+
 int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
                    const struct plan_params *params, struct pack_plan *plan, sp_pack_result *res,
                    sp_error *err)
@@ -514,8 +534,10 @@ int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
         list_outputs(set, params, &lay, plan, res);
         rc = list_boot_set(plan, err);
     }
-    if (rc == 0)
+    if (rc == 0) {
         check_libraries(plan, params, res);
+        tally_packages(plan, res);
+    }
     for (int z = 0; z < ZIP_KINDS; z++)
         for (int s = 0; s <= SP_MAX_ABIS; s++)
             free(lay.out[z][s].v);

@@ -2,7 +2,8 @@
  *
  * Two files remember it. The state (JSON) holds a key of the options
  * (everything but the input files' contents) and, per output, a recipe (a
- * hash of what went into it), its size, xxh3, inode, mtime and ctime. The input snapshot
+ * hash of what went into it), its size, xxh3, download estimate (so that a
+ * kept output is not deflated again), inode, mtime and ctime. The input snapshot
  * (src/snapshot.c) holds what the walk saw of every input directory and
  * file. A run whose key matches, whose snapshot shows no input changed and
  * whose outputs all still have their size, inode and times writes nothing at all,
@@ -78,7 +79,7 @@ uint64_t pack_options_key(const sp_pack_opts *o)
     sp_hash_u64(h, o->page_size);
     sp_hash_u64(h, (uint64_t)o->strict);
     sp_hash_str(h, o->apk_path ? o->apk_path : "");
-    sp_hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1));
+    sp_hash_u64(h, (uint64_t)(o->pyc | o->pyc_only << 1 | o->strip << 2));
     sp_hash_str(h, o->python ? o->python : "");
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     sp_hash_str(h, sde ? sde : "");
@@ -87,6 +88,7 @@ uint64_t pack_options_key(const sp_pack_opts *o)
     sp_hash_str(h, "--exclude");
     for (size_t i = 0; i < o->exclude.n; i++)
         sp_hash_str(h, o->exclude.v[i]);
+    sp_hash_u64(h, o->presets);
     for (size_t i = 0; i < o->ninputs; i++) {
         sp_hash_u64(h, (uint64_t)o->inputs[i].kind);
         sp_hash_str(h, o->inputs[i].abi ? o->inputs[i].abi->name : "");
@@ -139,6 +141,8 @@ static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
     copy_hex(r->xxh3, jstr(j, "xxh3"));
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
     r->size = cJSON_IsNumber(size) ? (uint64_t)size->valuedouble : UINT64_MAX;
+    const cJSON *deflated = cJSON_GetObjectItemCaseSensitive(j, "deflated");
+    r->deflated = cJSON_IsNumber(deflated) ? (uint64_t)deflated->valuedouble : UINT64_MAX;
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
     r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
     snprintf(r->stamp, sizeof r->stamp, "%s", jstr(j, "stamp"));
@@ -325,6 +329,8 @@ static cJSON *record_json(const struct state_output *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "recipe", r->recipe);
     cJSON_AddNumberToObject(o, "size", (double)r->size);
+    if (r->deflated != UINT64_MAX)
+        cJSON_AddNumberToObject(o, "deflated", (double)r->deflated);
     cJSON_AddStringToObject(o, "xxh3", r->xxh3);
     if (r->entries >= 0)
         cJSON_AddNumberToObject(o, "entries", (double)r->entries);

@@ -1,6 +1,8 @@
 /* pack's outputs: every output of the plan staged (written, or linked when
  * the previous run's is up to date), the manifest, the APK, then one commit
- * (src/outdir.c). */
+ * (src/outdir.c). Each output written also gets its download estimate
+ * (sppack/sizereport.h) on the thread that wrote it; a kept one has the
+ * previous run's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +17,26 @@
 #include "sppack/outdir.h"
 #include "sppack/parallel.h"
 #include "sppack/path.h"
+#include "sppack/sizereport.h"
 #include "sppack/zipwriter.h"
 
 /* One output being written: by whichever thread claims it. */
 struct job_item {
     const struct plan_output *out;
     char *stage; /* where it is written; NULL when kept */
+    char *kept;  /* kept, but with no download estimate yet: the file to deflate */
     uint64_t size;
     char xxh3[17];
     long entries;
+    uint64_t deflated;
     int failed;
     sp_error err;
 };
 
 struct write_job {
     struct job_item *items;
-    size_t *order; /* items to write: zips, biggest first, then copies */
+    size_t *order; /* items to write, biggest first */
+    int estimate;  /* deflate what is written, for the download estimate */
 };
 
 static int write_zip(struct job_item *it, sp_error *err)
@@ -61,17 +67,31 @@ static void write_one(void *ctx, int worker, size_t k)
     struct write_job *j = ctx;
     struct job_item *it = &j->items[j->order[k]];
     sp_error_init(&it->err);
+    if (it->kept) {
+        it->failed = sp_deflated_size_file(it->kept, &it->deflated, &it->err) != 0;
+        return;
+    }
+    it->deflated = UINT64_MAX; /* not known */
     if (it->out->is_zip)
-        it->failed = write_zip(it, &it->err) != 0;
-    else /* the bytes read and checked, not the file again: it may have changed since */
+        it->failed = write_zip(it, &it->err) != 0 ||
+                     (j->estimate && sp_deflated_size_file(it->stage, &it->deflated, &it->err));
+    else { /* the bytes read and checked, not the file again: it may have changed since */
         it->failed = sp_write_file(it->stage, it->out->data, it->out->size, &it->err) != 0;
+        if (j->estimate)
+            it->deflated = sp_deflated_size(it->out->data, it->out->size);
+    }
 }
 
 static int cmp_write_cost(const void *a, const void *b, void *ctx)
 {
-    const struct job_item *v = ctx;
-    const struct plan_output *x = v[*(const size_t *)a].out, *y = v[*(const size_t *)b].out;
-    /* Zips (CRC and writes) before library copies (kernel-side), big first. */
+    const struct write_job *j = ctx;
+    const struct plan_output *x = j->items[*(const size_t *)a].out,
+                             *y = j->items[*(const size_t *)b].out;
+    uint64_t cx = x->is_zip ? x->content : x->size, cy = y->is_zip ? y->content : y->size;
+    /* Deflating for the estimate costs most, by the bytes: big first. */
+    if (j->estimate && cx != cy)
+        return cx > cy ? -1 : 1;
+    /* Else zips (CRC and writes) before library copies, big first. */
     if (x->is_zip != y->is_zip)
         return x->is_zip ? -1 : 1;
     if (x->content != y->content)
@@ -93,35 +113,39 @@ static void name_output(sp_error *err, const char *stage, const char *dir, const
     free(user);
 }
 
-/* Writes every staged item with `jobs` threads (the calling one too). The
- * first failure in manifest order is the error. */
-static int write_staged(struct job_item *items, size_t n, int jobs, const char *dir, sp_error *err)
+/* Writes every staged item with `jobs` threads (the calling one too), and
+ * with estimate deflates it, and every kept one that has no estimate yet.
+ * The first failure in manifest order is the error. */
+static int write_staged(struct job_item *items, size_t n, int jobs, int estimate, const char *dir,
+                        sp_error *err)
 {
-    struct write_job j = {items, sp_xcalloc(n, sizeof *j.order)};
+    struct write_job j = {items, sp_xcalloc(n, sizeof *j.order), estimate};
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
-        if (items[i].stage)
+        if (items[i].stage || items[i].kept)
             j.order[count++] = i;
-    sp_sort(j.order, count, sizeof *j.order, cmp_write_cost, items);
+    sp_sort(j.order, count, sizeof *j.order, cmp_write_cost, &j);
     sp_parallel_for(count, jobs, write_one, &j);
     free(j.order);
     for (size_t i = 0; i < n; i++)
-        if (items[i].stage && items[i].failed) {
+        if ((items[i].stage || items[i].kept) && items[i].failed) {
             *err = items[i].err;
-            name_output(err, items[i].stage, dir, items[i].out->rel);
+            if (items[i].stage)
+                name_output(err, items[i].stage, dir, items[i].out->rel);
             return -1;
         }
     return 0;
 }
 
 static void remember(struct pack_state *next, const char *rel, const char *recipe, uint64_t size,
-                     const char *xxh3, long entries)
+                     const char *xxh3, long entries, uint64_t deflated)
 {
     struct state_output r;
     memset(&r, 0, sizeof r);
     r.rel = sp_xstrdup(rel);
     memcpy(r.recipe, recipe, 17);
     r.size = size;
+    r.deflated = deflated;
     memcpy(r.xxh3, xxh3, 17);
     r.entries = entries;
     SP_VEC_PUSH(next->outputs, r);
@@ -154,7 +178,7 @@ static int write_manifest(sp_outdir *od, const struct pack_state *prev, const sp
     if (rc == 0 && path)
         rc = sp_write_file(path, text, len, err);
     if (rc == 0)
-        remember(next, SP_MANIFEST_NAME, recipe, len, recipe, -1);
+        remember(next, SP_MANIFEST_NAME, recipe, len, recipe, -1, UINT64_MAX);
     free(path);
     free(text);
     return rc;
@@ -181,6 +205,7 @@ static int write_apk(const sp_outdir *od, const struct pack_state *prev, const s
     memset(&next->apk, 0, sizeof next->apk);
     next->apk.rel = sp_xstrdup(o->apk_path);
     next->apk.entries = -1;
+    next->apk.deflated = UINT64_MAX;
     sp_u64_hex(XXH3_64bits_digest(h), next->apk.recipe);
     XXH3_freeState(h);
     if (prev->has_apk && !strcmp(prev->apk.rel, o->apk_path) &&
@@ -214,22 +239,29 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
             it->size = kept->size;
             memcpy(it->xxh3, kept->xxh3, 17);
             it->entries = kept->entries;
+            it->deflated = kept->deflated;
+            if (it->deflated == UINT64_MAX && !opts->no_report) /* a -q run wrote it */
+                it->kept = sp_path_join(od->dir, o->rel);
         } else if (rc == 0 && !o->is_zip) { /* a copy or a file: its bytes were hashed */
             it->size = o->size;
             memcpy(it->xxh3, o->recipe, 17);
         }
     }
     if (rc == 0)
-        rc = write_staged(items, n, jobs, od->dir, err);
+        rc = write_staged(items, n, jobs, !opts->no_report, od->dir, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct job_item *it = &items[i];
-        sp_pack_output out = {sp_xstrdup(it->out->rel), it->out->abi, it->size, "", it->entries};
+        sp_pack_output out = {
+            sp_xstrdup(it->out->rel), it->out->abi, it->size, "", it->entries, it->deflated};
         memcpy(out.xxh3, it->xxh3, 17);
         SP_VEC_PUSH(res->outputs, out);
-        remember(next, it->out->rel, it->out->recipe, it->size, it->xxh3, it->entries);
+        remember(next, it->out->rel, it->out->recipe, it->size, it->xxh3, it->entries,
+                 it->deflated);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(items[i].stage);
+        free(items[i].kept);
+    }
     free(items);
     if (rc == 0)
         rc = write_manifest(od, prev, res, next, err);

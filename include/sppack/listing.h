@@ -1,7 +1,8 @@
 /* What an APK, split, .apks set, App Bundle or pack output directory holds
  * for Python on Android (sp-pack ls): the native libraries per ABI with
- * where they sit and how their segments are aligned, the Python zips, and
- * per ABI what ships and whether 16 KB page devices load it. */
+ * where they sit and how their segments are aligned, the Python zips, per
+ * ABI what ships and whether 16 KB page devices load it, and the size
+ * report (sppack/sizereport.h) as pack gives it. */
 #ifndef SPPACK_LISTING_H
 #define SPPACK_LISTING_H
 
@@ -10,6 +11,7 @@
 
 #include "sppack/abi.h"
 #include "sppack/error.h"
+#include "sppack/sizereport.h"
 #include "sppack/vec.h"
 
 typedef struct sp_listed_lib {
@@ -43,6 +45,15 @@ typedef struct sp_listing {
     SP_VEC(sp_listed_lib) libs;
     SP_VEC(sp_listed_zip) zips;
     uint64_t common_bytes; /* every entry but the libraries, as stored */
+    /* Per ABI: every entry that is not another ABI's library or overlay
+     * zip (assets/NAME-<abi>.zip), as stored (install), and the sum of
+     * their download estimates: a stored entry's bytes deflated, a
+     * compressed entry's compressed size (download). */
+    uint64_t install[SP_MAX_ABIS], download[SP_MAX_ABIS];
+    /* The largest top-level names of the Python zips, with the libraries
+     * their markers name (sizes uncompressed). */
+    sp_size_package *packages;
+    size_t npackages;
 } sp_listing;
 
 /* Lists path (an archive or a pack output directory). Errors: SP_EINPUT
@@ -52,7 +63,8 @@ int sp_listing_read(const char *path, sp_listing *l, sp_error *err);
 void sp_listing_release(sp_listing *l);
 
 /* The ls --json document: {"format", "path", "kind", "libraries": [...],
- * "python": [...], "abis": {...}}. Caller frees. */
+ * "python": [...], "abis": {...}, "common_bytes", "size": {...},
+ * "packages": [...]}. Caller frees. */
 char *sp_listing_json(const sp_listing *l, const char *path);
 
 #endif

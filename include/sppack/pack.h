@@ -14,7 +14,9 @@
 
 #include "sppack/abi.h"
 #include "sppack/error.h"
+#include "sppack/preset.h"
 #include "sppack/report.h"
+#include "sppack/sizereport.h"
 #include "sppack/strv.h"
 #include "sppack/vec.h"
 
@@ -31,6 +33,7 @@ typedef struct sp_pack_opts {
     size_t ninputs;
     sp_strv extract;    /* --extract patterns (top-level names or globs) */
     sp_strv exclude;    /* --exclude globs */
+    unsigned presets;   /* --exclude-preset: bit i for preset i (sppack/preset.h) */
     int strict;         /* warnings and per-ABI differences are errors */
     unsigned page_size; /* bytes: alignment of lib/<abi>/ entries in the APK */
     char *apk_path;     /* --apk FILE: also write the APK layout there, or NULL */
@@ -39,12 +42,15 @@ typedef struct sp_pack_opts {
     char *python;       /* the host CPython that compiles (same version as the trees) */
     int python_version; /* the target CPython, 314 for 3.14; 0: read from the stdlib trees */
     int jobs;           /* threads reading inputs; 0: one per CPU (at most 8) */
+    int strip;          /* libraries lose debug sections and .symtab (sppack/elfstrip.h) */
     char *tool_path;    /* this sp-pack binary, so that a rebuild never trusts
                            the last run's outputs; NULL: not known */
-    /* 1: a run that finds everything up to date leaves the result's
-     * manifest part empty rather than read sp-pack.json again, for callers
-     * that print nothing. */
-    int manifest_optional;
+    /* 1: the caller prints no report (pack -q without --json). A run that
+     * finds everything up to date then leaves the result's manifest part
+     * empty rather than read sp-pack.json again, and no run deflates what
+     * it writes for the download estimate: a later run that reports sizes
+     * deflates the outputs it has no estimate of, once. */
+    int no_report;
     /* Called as files are read (done of total), or NULL. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
@@ -90,7 +96,8 @@ typedef struct sp_pack_output {
     int abi;    /* index into abis, -1 for the ABI-common files */
     uint64_t size;
     char xxh3[17];
-    long entries; /* a zip's entries; -1 for other files */
+    long entries;      /* a zip's entries; -1 for other files */
+    uint64_t deflated; /* its download estimate (sppack/sizereport.h); not in the manifest */
 } sp_pack_output;
 
 typedef struct sp_pack_result {
@@ -111,9 +118,25 @@ typedef struct sp_pack_result {
      * PT_LOAD aligned below 16 KB, or RELRO breaking the 16 KB rule); -1 for
      * a 32-bit ABI, which no 16 KB device runs. */
     long not_16k[SP_MAX_ABIS];
-    int has_manifest;                /* 0: an up-to-date run under manifest_optional */
+    int has_manifest;                /* 0: an up-to-date run under no_report */
     sp_strv warnings;                /* one-line messages, without the "sp-pack: " prefix */
     size_t pyc_compiled, pyc_cached; /* bytecode: compiled now, taken from the cache */
+    /* --strip (strip 1): the libraries that had something to remove, and
+     * how many bytes went. */
+    int strip;
+    size_t stripped;
+    uint64_t stripped_bytes;
+    /* The size report: the largest top-level packages (in the manifest),
+     * and per ABI what installs and the download estimate (has_size; not
+     * in the manifest, since the estimate depends on the zlib build). */
+    sp_size_package *packages;
+    size_t npackages;
+    int has_size;
+    uint64_t install[SP_MAX_ABIS], download[SP_MAX_ABIS];
+    /* --exclude-preset: the presets asked for (bit i: preset i), and per
+     * preset the files it left out of the input trees and their bytes. */
+    unsigned presets;
+    uint64_t preset_files[SP_PRESETS], preset_bytes[SP_PRESETS];
     int up_to_date; /* no input changed and no output was touched: nothing written */
     int refused;    /* --strict and findings in checks: nothing written */
 } sp_pack_result;

@@ -58,10 +58,27 @@ class JsonTest(common.TempDirTestCase):
             f.write(b"not a zip")
         self.check("verify.schema.json",
                    json.loads(common.sp_pack("verify", "--json", junk, check=1).stdout))
+        self.assertEqual(sorted(doc["size"]), ["arm64-v8a", "x86_64"])
+        self.assertTrue(doc["packages"])
         for target in (apk, out):
-            doc = json.loads(common.sp_pack("ls", "--json", target, check=0).stdout)
-            self.check("ls.schema.json", doc)
-            self.assertEqual(len(doc["libraries"]), 2 * len(manifest["modules"]))
+            ls = json.loads(common.sp_pack("ls", "--json", target, check=0).stdout)
+            self.check("ls.schema.json", ls)
+            self.assertEqual(len(ls["libraries"]), 2 * len(manifest["modules"]))
+            self.assertEqual(ls["size"], doc["size"])
+            self.assertEqual(ls["packages"], doc["packages"])
+
+    def test_smaller_apps(self):
+        """--strip and --exclude-preset give their keys; a no-op repack the same document."""
+        out = os.path.join(self.tmp, "small")
+        args = common.pack_args(out, ["x86_64"], extra=[
+            "--json", "--strip", "--exclude-preset", "tests", "--exclude-preset", "build"])
+        doc = json.loads(common.sp_pack(*args, check=0).stdout)
+        self.check("pack.schema.json", doc)
+        self.assertEqual(sorted(doc["presets"]), ["build", "tests"])
+        self.assertIn("strip", doc)
+        self.assertIn("x86_64", doc["size"])
+        again = json.loads(common.sp_pack(*args, check=0).stdout)
+        self.assertEqual(again, doc)
 
     def test_schemas_catch_mistakes(self):
         """The schemas can fail: a document with a wrong format or a bad
@@ -71,6 +88,14 @@ class JsonTest(common.TempDirTestCase):
         finding = {"id": "E04", "severity": "fatal", "entry": None, "abi": None,
                    "message": "", "hint": ""}
         self.assertTrue(list(validator("finding.schema.json").iter_errors(finding)))
+        # A size report without its download estimate, or a package without a name.
+        size = {"format": 1, "path": "x", "kind": "dir", "libraries": [], "python": [], "abis": {},
+                "common_bytes": 0, "size": {"x86_64": {"install": 3}}, "packages": []}
+        self.assertTrue(list(validator("ls.schema.json").iter_errors(size)))
+        size["size"] = {"x86_64": {"install": 3, "download": 1}}
+        self.assertFalse(list(validator("ls.schema.json").iter_errors(size)))
+        size["packages"] = [{"name": "", "bytes": -1}]
+        self.assertTrue(list(validator("ls.schema.json").iter_errors(size)))
 
 
 if __name__ == "__main__":
