@@ -288,6 +288,14 @@ def main():
         row("imports + numpy, in place from the APK", "<= 1.1", "APK, in place", "copied zips",
             compare(o.runs, ([python, "-S", "-c", code], None, in_place),
                     ([python, "-S", "-c", code], None, from_copies)))
+    # What the download estimate costs: the same full pack, reporting (--json).
+    report = [a for a in full[0] if a != "-q"] + ["--json"]
+    row("pack, full, with the size report", "(reference)", "sp-pack pack --json",
+        "sp-pack pack -q", compare(o.runs, (report, fresh(out), env_full), full))
+    # Wall times move with the load on a shared machine; CPU time much less.
+    cpu = (cpu_seconds(o.runs, report, fresh(out), env_full), cpu_seconds(o.runs, *full))
+    print("CPU time of a full pack: %.2f s with the size report, %.2f s with -q" % cpu)
+    sizes = size_table(o.sp_pack, work, env_noop)
     with open(o.out, "w") as f:
         f.write("# bench/run.py results\n\n")
         f.write("Machine: %s. Runs: %d per command, alternating, warm page cache; medians. "
