@@ -185,11 +185,7 @@ static int reuse_result(struct pack_state *state, const char *out_dir, const sp_
         size_t *which = sp_xcalloc(n ? n : 1, sizeof *which);
         for (size_t i = 0; i < n; i++) {
             sp_pack_output *out = &res->outputs.v[i];
-            if (i < state->outputs.n && !strcmp(state->outputs.v[i].rel, out->path))
-                recs[i] = &state->outputs.v[i]; /* the state lists them in manifest order */
-            for (size_t k = 0; k < state->outputs.n && !recs[i]; k++)
-                if (!strcmp(state->outputs.v[k].rel, out->path))
-                    recs[i] = &state->outputs.v[k];
+            recs[i] = pack_state_find(state, out->path);
             out->deflated = recs[i] ? recs[i]->deflated : UINT64_MAX;
             if (out->deflated == UINT64_MAX)
                 which[missing++] = i;

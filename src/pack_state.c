@@ -215,19 +215,11 @@ static void stamp_string(const char *path, char out[64], struct stat *st)
 static void file_xxh3(const char *path, char out[17])
 {
     out[0] = '\0';
-    FILE *f = fopen(path, "rbe");
-    if (!f)
+    sp_map m;
+    if (sp_map_view(&m, path, NULL) != 0)
         return;
-    XXH3_state_t *h = XXH3_createState();
-    XXH3_64bits_reset(h);
-    unsigned char buf[1 << 15];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        XXH3_64bits_update(h, buf, n);
-    if (!ferror(f))
-        sp_u64_hex(XXH3_64bits_digest(h), out);
-    XXH3_freeState(h);
-    fclose(f);
+    sp_xxh3_hex(m.data, m.size, out);
+    sp_map_close(&m);
 }
 
 int pack_state_file_matches(const char *path, const struct state_output *rec)
@@ -246,7 +238,7 @@ int pack_state_file_matches(const char *path, const struct state_output *rec)
     return *rec->xxh3 && !strcmp(rec->xxh3, now) ? 2 : 0;
 }
 
-static const struct state_output *find(const struct pack_state *s, const char *rel)
+struct state_output *pack_state_find(const struct pack_state *s, const char *rel)
 {
     for (size_t i = 0; i < s->outputs.n; i++)
         if (!strcmp(s->outputs.v[i].rel, rel))
@@ -257,7 +249,7 @@ static const struct state_output *find(const struct pack_state *s, const char *r
 const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
                                                const char *rel, const char *recipe)
 {
-    const struct state_output *rec = find(s, rel);
+    const struct state_output *rec = pack_state_find(s, rel);
     if (!rec || strcmp(rec->recipe, recipe) != 0)
         return NULL;
     char *path = sp_path_join(out_dir, rel);

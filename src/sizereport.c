@@ -2,14 +2,12 @@
 #include "sppack/sizereport.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "sppack/alloc.h"
+#include "sppack/file.h"
 #include "sppack/text.h"
 
 /* Deflates into a scratch buffer that is thrown away: only the count matters. */
@@ -67,32 +65,12 @@ uint64_t sp_deflated_size(const void *data, size_t size)
 
 int sp_deflated_size_file(const char *path, uint64_t *out, sp_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
-    struct counter *c = sp_xmalloc(sizeof *c);
-    unsigned char *buf = sp_xmalloc(1 << 20);
-    counter_init(c);
-    int rc = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, 1 << 20);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(errno));
-            break;
-        }
-        counter_add(c, buf, (size_t)n, n == 0);
-        if (n == 0)
-            break;
-    }
-    uint64_t total = counter_end(c);
-    if (rc == 0)
-        *out = total;
-    free(buf);
-    free(c);
-    close(fd);
-    return rc;
+    sp_map m;
+    if (sp_map_view(&m, path, err) != 0)
+        return -1;
+    *out = sp_deflated_size(m.data, m.size);
+    sp_map_close(&m);
+    return 0;
 }
 
 /* ---- packages ------------------------------------------------------------------------------- */
