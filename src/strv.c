@@ -44,6 +44,16 @@ static int cmp_str(const void *a, const void *b, void *ctx)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int sp_strv_equal(const sp_strv *a, const sp_strv *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0)
+            return 0;
+    return 1;
+}
+
 void sp_strv_sort(sp_strv *s)
 {
     sp_sort(s->v, s->n, sizeof *s->v, cmp_str, NULL);

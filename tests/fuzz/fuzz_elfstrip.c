@@ -13,16 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_strv(const sp_strv *a, const sp_strv *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]))
-            return 0;
-    return 1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned char *out = NULL, *again = NULL;
@@ -50,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sp_elf_inspect(b, n, "out", &y, &err) != 0)
             abort();
         if (x.machine != y.machine || x.elf_class != y.elf_class ||
-            !same_strv(&x.pyinit, &y.pyinit) || !same_strv(&x.needed, &y.needed) ||
+            !sp_strv_equal(&x.pyinit, &y.pyinit) || !sp_strv_equal(&x.needed, &y.needed) ||
             x.nloads != y.nloads || x.min_load_align != y.min_load_align ||
             x.android_api != y.android_api || x.nsections != y.nsections)
             abort();

@@ -52,16 +52,6 @@ static int same_ranges(const sp_elf_range *a, const sp_elf_range *b, size_t n)
     return n == 0 || !memcmp(a, b, n * sizeof *a);
 }
 
-static int same_strv(const sp_strv *a, const sp_strv *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]))
-            return 0;
-    return 1;
-}
-
 /* What the inspector reads of both images agrees. */
 static void check_same_info(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
                             int module)
@@ -73,8 +63,8 @@ static void check_same_info(const unsigned char *a, size_t na, const unsigned ch
     CHECK(sp_elf_inspect(cb, nb, "b", &y, &err) == 0);
     CHECK(x.elf_class == y.elf_class && x.machine == y.machine && x.type == y.type);
     CHECK(y.has_sections);
-    CHECK(same_strv(&x.pyinit, &y.pyinit) && (!module || y.pyinit.n > 0));
-    CHECK(same_strv(&x.needed, &y.needed));
+    CHECK(sp_strv_equal(&x.pyinit, &y.pyinit) && (!module || y.pyinit.n > 0));
+    CHECK(sp_strv_equal(&x.needed, &y.needed));
     CHECK(x.android_api == y.android_api && x.min_load_align == y.min_load_align);
     CHECK(x.nloads == y.nloads && same_ranges(x.loads, y.loads, x.nloads));
     CHECK(x.nrelros == y.nrelros && same_ranges(x.relros, y.relros, x.nrelros));
