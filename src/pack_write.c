@@ -247,8 +247,13 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
             memcpy(it->xxh3, o->recipe, 17);
         }
     }
-    if (rc == 0)
-        rc = write_staged(items, n, jobs, !opts->no_report, od->dir, err);
+    if (rc == 0 && write_staged(items, n, jobs, !opts->no_report, od->dir, err) != 0) {
+        /* A mapped input truncated meanwhile fails the write that copies
+         * it (EFAULT) rather than raising SIGBUS: the changed input is
+         * the error to report, not the output. */
+        sp_loader_unchanged(in->loader, err);
+        rc = -1;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct job_item *it = &items[i];
         sp_pack_output out = {
