@@ -82,6 +82,8 @@ const char *verify_zip_problem_id(enum sp_zip_problem p);
 /* Z checks of one zip (prefix labels entries of an APK inside a set;
  * align_checks is 0 for a set, whose members are extracted, not mapped). */
 void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int align_checks);
+/* Z010 for an entry sharing its compressed data with another. */
+void verify_zip_shared(struct vctx *c, const sp_zip_entry *e, const char *label);
 /* --deep: libzip's consistency check and every entry's CRC (streamed,
  * nothing kept; entries of z sharing their data are left to Z010). */
 void verify_zip_deep(struct vctx *c, const sp_zip *z, const unsigned char *data, size_t size,

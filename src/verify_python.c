@@ -102,10 +102,7 @@ static void python_zip(struct vctx *c, struct vitem *it)
         has_bootstrap |= !strcmp(e->name, SP_BOOTSTRAP_NAME);
         if (e->shared) {
             char *label = sp_xasprintf("%s!/%s", it->label, e->name);
-            sp_report_add(c->r, c->f, "Z010", label, NULL,
-                          "its data overlaps another entry's: %u bytes claimed from %u shared "
-                          "compressed bytes; not inflated",
-                          e->usize, e->csize);
+            verify_zip_shared(c, e, label);
             free(label);
         }
         if (!ends_with(e->name, ".soref"))

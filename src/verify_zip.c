@@ -34,13 +34,6 @@ static uint32_t rd32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int cmp_entry_offset(const void *a, const void *b, void *ctx)
-{
-    (void)ctx;
-    const sp_zip_entry *x = *(const sp_zip_entry *const *)a, *y = *(const sp_zip_entry *const *)b;
-    return x->local_offset < y->local_offset ? -1 : x->local_offset > y->local_offset;
-}
-
 /* Z003: what the local header says differently from the central directory. */
 static void compare_local(struct vctx *c, const sp_zip_entry *e, const char *label)
 {
@@ -67,11 +60,17 @@ static void compare_local(struct vctx *c, const sp_zip_entry *e, const char *lab
     sp_buf_release(&diff);
 }
 
+void verify_zip_shared(struct vctx *c, const sp_zip_entry *e, const char *label)
+{
+    sp_report_add(c->r, c->f, "Z010", label, NULL,
+                  "its data overlaps another entry's: %u bytes claimed from %u shared compressed "
+                  "bytes; not inflated",
+                  e->usize, e->csize);
+}
+
 void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int align_checks)
 {
     const char *whole = *prefix ? prefix : NULL;
-    const sp_zip_entry **by = sp_xcalloc(z->n, sizeof *by);
-    size_t nv = 0;
     for (size_t i = 0; i < z->n; i++) {
         const sp_zip_entry *e = &z->entries[i];
         char *label = sp_xasprintf("%s%s", prefix, e->name);
@@ -79,12 +78,8 @@ void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int a
         if (why)
             sp_report_add(c->r, c->f, "Z005", label, NULL, "entry name %s", why);
         if (e->shared)
-            sp_report_add(c->r, c->f, "Z010", label, NULL,
-                          "its data overlaps another entry's: %u bytes claimed from %u shared "
-                          "compressed bytes; not inflated",
-                          e->usize, e->csize);
+            verify_zip_shared(c, e, label);
         if (e->valid) {
-            by[nv++] = e;
             compare_local(c, e, label);
             if (align_checks && e->method == 0 && e->csize > 0 &&
                 !sp_is_native_lib_entry(e->name) && e->data_offset % 4 != 0)
@@ -105,7 +100,8 @@ void verify_zip_layer(struct vctx *c, const sp_zip *z, const char *prefix, int a
     }
     free(dups);
     /* Layout: before the first header, overlaps, running into the directory. */
-    sp_sort(by, nv, sizeof *by, cmp_entry_offset, NULL);
+    const sp_zip_entry **by;
+    size_t nv = sp_zip_by_offset(z, &by);
     if (nv && by[0]->local_offset > 0)
         sp_report_add(c->r, c->f, "Z002", whole, NULL, "%llu bytes before the first local header",
                       (unsigned long long)by[0]->local_offset);

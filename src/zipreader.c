@@ -114,21 +114,31 @@ static int cmp_local_offset(const void *a, const void *b, void *ctx)
     return x->local_offset < y->local_offset ? -1 : x->local_offset > y->local_offset;
 }
 
+size_t sp_zip_by_offset(const sp_zip *z, const sp_zip_entry ***out)
+{
+    const sp_zip_entry **by = sp_xcalloc(z->n ? z->n : 1, sizeof *by);
+    size_t n = 0;
+    for (size_t i = 0; i < z->n; i++)
+        if (z->entries[i].valid)
+            by[n++] = &z->entries[i];
+    sp_sort(by, n, sizeof *by, cmp_local_offset, NULL);
+    *out = by;
+    return n;
+}
+
 /* Flags entries whose span (local header to the end of their data) overlaps
  * another's: by offset, each entry that starts before the furthest end so
  * far, and the entry with that end. */
 static void mark_shared(sp_zip *z)
 {
-    const sp_zip_entry **by = sp_xcalloc(z->n, sizeof *by);
-    size_t n = 0;
-    for (size_t i = 0; i < z->n; i++)
-        if (z->entries[i].valid && z->entries[i].csize > 0)
-            by[n++] = &z->entries[i];
-    sp_sort(by, n, sizeof *by, cmp_local_offset, NULL);
+    const sp_zip_entry **by;
+    size_t n = sp_zip_by_offset(z, &by);
     uint64_t far = 0;
     sp_zip_entry *far_entry = NULL;
     for (size_t i = 0; i < n; i++) {
         sp_zip_entry *e = (sp_zip_entry *)by[i];
+        if (e->csize == 0)
+            continue;
         if (far_entry && e->local_offset < far) {
             e->shared = 1;
             far_entry->shared = 1;

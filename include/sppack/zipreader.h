@@ -126,6 +126,11 @@ const sp_zip_entry *sp_zip_find(const sp_zip *z, const char *name);
  * inject and align refuse archives that break it. */
 const char *sp_zip_unsafe_name(const char *name, size_t len);
 
+/* The valid entries in the order of their local headers (equal offsets in
+ * directory order), into *out (the caller frees the array). Returns how
+ * many. */
+size_t sp_zip_by_offset(const sp_zip *z, const sp_zip_entry ***out);
+
 /* Entries whose name an earlier entry has already (byte for byte), each
  * name once, sorted by name, into *out (the caller frees the array).
  * Returns how many. */
