@@ -30,6 +30,14 @@ const sp_abi *sp_abi_known(const char *name)
     return NULL;
 }
 
+int sp_abi_index(const sp_abi *const *list, int n, const sp_abi *abi)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i] == abi)
+            return i;
+    return -1;
+}
+
 const sp_abi *sp_abi_findn(const char *name, size_t n)
 {
     for (size_t i = 0; i < NABIS; i++)

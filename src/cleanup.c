@@ -74,12 +74,12 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-void sp_cleanup_on_signals(void)
+void sp_cleanup_on_signals(void (*handler)(int sig))
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = handler ? handler : on_signal;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaddset(&sa.sa_mask, sigs[i]); /* one handler at a time */

@@ -41,6 +41,17 @@ const char *sp_cli_size(double bytes, char buf[32])
     return buf;
 }
 
+const char *sp_cli_verdict_16k(long refused, char buf[64])
+{
+    if (refused < 0)
+        snprintf(buf, 64, "not applicable (a 32-bit ABI; 16 KB devices are 64-bit)");
+    else if (refused)
+        snprintf(buf, 64, "not ready (%ld librar%s)", refused, refused == 1 ? "y" : "ies");
+    else
+        snprintf(buf, 64, "ready");
+    return buf;
+}
+
 void sp_cli_print_size(const char *const *abis, int nabis, const uint64_t *install,
                        const uint64_t *download, const sp_size_package *packages, size_t n)
 {

@@ -92,6 +92,9 @@ int sp_cli_error(int status, const char *fmt, ...) __attribute__((format(printf,
 
 /* "12.3 MiB", "4.0 KiB", "17 B" into buf; returns buf. */
 const char *sp_cli_size(double bytes, char buf[32]);
+/* Whether 16 KB page devices load an ABI's libraries, from how many they
+ * refuse (-1 for a 32-bit ABI): "ready", "not ready (N libraries)". */
+const char *sp_cli_verdict_16k(long refused, char buf[64]);
 
 /* The size report of pack and ls: per ABI install and download, then the
  * largest packages (none when n is 0). */

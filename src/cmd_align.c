@@ -38,7 +38,7 @@ int cmd_align(const sp_cli_values *v)
     const char *in = v->args.v[0], *out = v->args.n > 1 ? v->args.v[1] : in;
     sp_error err;
     sp_error_init(&err);
-    sp_cleanup_on_signals(); /* a stopped run leaves no OUT.sp-pack-tmp-PID */
+    sp_cleanup_on_signals(NULL); /* a stopped run leaves no OUT.sp-pack-tmp-PID */
     if (!sp_cli_flag(cmd, v, "check")) {
         if (sp_apk_align(in, out, page, &err) != 0)
             rc = sp_cli_error(err.status, "%s", err.msg);

@@ -74,7 +74,7 @@ int cmd_inject(const sp_cli_values *v)
         sp_error err;
         sp_error_init(&err);
         sp_inject_result res;
-        sp_cleanup_on_signals(); /* a stopped run leaves no OUT.sp-pack-tmp-PID */
+        sp_cleanup_on_signals(NULL); /* a stopped run leaves no OUT.sp-pack-tmp-PID */
         if (sp_inject(&o, &res, &err) != 0)
             rc = sp_cli_error(err.status, "%s", err.msg);
         else

@@ -76,26 +76,9 @@ static void print_text(const sp_listing *l)
     printf("per ABI (libraries as stored; shared entries: %s):\n",
            sp_cli_size((double)l->common_bytes, a));
     for (int i = 0; i < l->nabis; i++) {
-        size_t n = 0, bad = 0;
-        uint64_t bytes = 0;
-        for (size_t k = 0; k < l->libs.n; k++)
-            if (l->libs.v[k].abi == i) {
-                n++;
-                bytes += l->libs.v[k].stored;
-                bad += l->libs.v[k].not_16k;
-            }
-        const sp_abi *abi = sp_abi_known(l->abis[i]);
-        char verdict[64];
-        if (!abi || abi->elf_class != 64)
-            snprintf(verdict, sizeof verdict, "not applicable (32-bit)");
-        else if (bad)
-            snprintf(verdict, sizeof verdict, "not ready (%zu librar%s)", bad,
-                     bad == 1 ? "y" : "ies");
-        else
-            snprintf(verdict, sizeof verdict, "ready");
-        char *name = sp_escape(l->abis[i]);
-        printf("  %-12s %4zu libraries %10s   16 KB devices: %s\n", name, n,
-               sp_cli_size((double)bytes, a), verdict);
+        char verdict[64], *name = sp_escape(l->abis[i]);
+        printf("  %-12s %4zu libraries %10s   16 KB devices: %s\n", name, l->nlibs[i],
+               sp_cli_size((double)l->lib_bytes[i], a), sp_cli_verdict_16k(l->not_16k[i], verdict));
         free(name);
     }
     const char *names[SP_MAX_ABIS];

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "sppack/abi.h"
 #include "sppack/alloc.h"
+#include "sppack/cleanup.h"
 #include "sppack/outdir.h"
 #include "sppack/pack.h"
 #include "sppack/path.h"
@@ -161,16 +162,10 @@ static void print_checks(const sp_pack_result *r)
 /* Per ABI: whether 16 KB page devices load all its libraries. */
 static void print_verdicts(const sp_pack_result *r)
 {
-    for (int a = 0; a < r->nabis; a++) {
-        long n = r->not_16k[a];
-        printf("  %-12s  16 KB devices: ", r->abis[a]->name);
-        if (n < 0)
-            printf("not applicable (a 32-bit ABI; 16 KB devices are 64-bit)\n");
-        else if (n)
-            printf("not ready (%ld librar%s)\n", n, n == 1 ? "y" : "ies");
-        else
-            printf("ready\n");
-    }
+    char verdict[64];
+    for (int a = 0; a < r->nabis; a++)
+        printf("  %-12s  16 KB devices: %s\n", r->abis[a]->name,
+               sp_cli_verdict_16k(r->not_16k[a], verdict));
 }
 
 static void print_report(const sp_pack_result *r, const char *out, int verbose)
@@ -217,8 +212,7 @@ static void print_report(const sp_pack_result *r, const char *out, int verbose)
                sp_cli_size(boot_bytes, sz));
     if (r->has_size) {
         const char *names[SP_MAX_ABIS];
-        for (int a = 0; a < r->nabis; a++)
-            names[a] = r->abis[a]->name;
+        sp_pack_result_abi_names(r, names);
         sp_cli_print_size(names, r->nabis, r->install, r->download, r->packages, r->npackages);
     }
     if (r->overlaid.n) {
@@ -297,17 +291,11 @@ static void on_signal(int sig)
     sp_outdir_cancel();
 }
 
-/* SIGINT, SIGTERM and SIGHUP let the run clean up its staging directory. */
+/* SIGINT, SIGTERM and SIGHUP let the run clean up its staging directory;
+ * a bytecode helper that dies must be an error, not a silent SIGPIPE. */
 static void catch_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    /* A bytecode helper that dies must be an error, not a silent SIGPIPE. */
+    sp_cleanup_on_signals(on_signal);
     signal(SIGPIPE, SIG_IGN);
 }
 

@@ -316,6 +316,17 @@ static void list_dir(struct lister *ls, const char *path)
 static void size_report(struct lister *ls)
 {
     sp_listing *l = ls->l;
+    for (int a = 0; a < l->nabis; a++) {
+        const sp_abi *abi = sp_abi_known(l->abis[a]);
+        l->not_16k[a] = abi && abi->elf_class == 64 ? 0 : -1;
+    }
+    for (size_t i = 0; i < l->libs.n; i++) {
+        const sp_listed_lib *x = &l->libs.v[i];
+        l->nlibs[x->abi]++;
+        l->lib_bytes[x->abi] += x->stored;
+        if (l->not_16k[x->abi] >= 0)
+            l->not_16k[x->abi] += x->not_16k;
+    }
     for (size_t i = 0; i < ls->sized.n; i++) {
         const struct sized *z = &ls->sized.v[i];
         for (int a = 0; a < l->nabis; a++)
@@ -426,27 +437,18 @@ char *sp_listing_json(const sp_listing *l, const char *path)
     }
     cJSON *abis = cJSON_AddObjectToObject(doc, "abis");
     for (int a = 0; a < l->nabis; a++) {
-        size_t n = 0, bad = 0;
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < l->libs.n; i++)
-            if (l->libs.v[i].abi == a) {
-                n++;
-                bytes += l->libs.v[i].stored;
-                bad += l->libs.v[i].not_16k;
-            }
-        const sp_abi *abi = sp_abi_known(l->abis[a]);
         char *key = sp_utf8_clean(l->abis[a]);
         cJSON *o = cJSON_AddObjectToObject(abis, key);
         free(key);
-        cJSON_AddNumberToObject(o, "libraries", (double)n);
-        cJSON_AddNumberToObject(o, "library_bytes", (double)bytes);
+        cJSON_AddNumberToObject(o, "libraries", (double)l->nlibs[a]);
+        cJSON_AddNumberToObject(o, "library_bytes", (double)l->lib_bytes[a]);
         cJSON *v = cJSON_AddObjectToObject(o, "devices_16k");
-        int applies = abi && abi->elf_class == 64;
+        long bad = l->not_16k[a];
         cJSON_AddStringToObject(v, "verdict",
-                                !applies ? "not applicable"
-                                : bad    ? "not ready"
-                                         : "ready");
-        cJSON_AddNumberToObject(v, "libraries", applies ? (double)bad : 0);
+                                bad < 0 ? "not applicable"
+                                : bad   ? "not ready"
+                                        : "ready");
+        cJSON_AddNumberToObject(v, "libraries", bad > 0 ? (double)bad : 0);
     }
     cJSON_AddNumberToObject(doc, "common_bytes", (double)l->common_bytes);
     const char *names[SP_MAX_ABIS];

@@ -8,6 +8,7 @@
 #include "sppack/alloc.h"
 #include "sppack/pack.h"
 #include "sppack/sizereport.h"
+#include "sppack/text.h"
 
 #ifndef SP_PACK_VERSION
 #define SP_PACK_VERSION "0"
@@ -144,8 +145,7 @@ char *sp_pack_result_json(const sp_pack_result *r)
     cJSON *m = manifest_json(r);
     if (r->has_size) {
         const char *names[SP_MAX_ABIS];
-        for (int a = 0; a < r->nabis; a++)
-            names[a] = r->abis[a]->name;
+        sp_pack_result_abi_names(r, names);
         sp_size_json(m, names, r->nabis, r->install, r->download);
     }
     cJSON *w = cJSON_AddArrayToObject(m, "warnings");
@@ -160,14 +160,7 @@ char *sp_pack_result_json(const sp_pack_result *r)
 
 static const char *str(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double num(const cJSON *o, const char *key, double dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+    return sp_json_string(o, key, NULL);
 }
 
 static int abi_index(const sp_pack_result *r, const char *name)
@@ -216,11 +209,11 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
     cJSON *m = cJSON_ParseWithLength(text, n);
     /* Format 1 (before findings) is read too: its outputs are what a
      * repack may replace. */
-    double format = num(m, "format", 0);
+    double format = sp_json_number(m, "format", 0);
     int ok = cJSON_IsObject(m) && (format == 1 || format == MANIFEST_FORMAT);
     const cJSON *x;
     if (ok) {
-        r->page_size = (unsigned)num(m, "page_size", 0);
+        r->page_size = (unsigned)sp_json_number(m, "page_size", 0);
         const char *python = str(m, "python");
         int major, minor;
         if (python && sscanf(python, "%d.%d", &major, &minor) == 2)
@@ -243,7 +236,7 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             break;
         }
         sp_pack_input_info in = {kind, a >= 0 ? r->abis[a]->name : "", sp_xstrdup(path),
-                                 (size_t)num(x, "files", 0), (uint64_t)num(x, "bytes", 0)};
+                                 (size_t)sp_json_number(x, "files", 0), (uint64_t)sp_json_number(x, "bytes", 0)};
         SP_VEC_PUSH(r->inputs, in);
     }
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "modules") : NULL))
@@ -299,14 +292,14 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             break;
         }
         r->presets |= 1u << p;
-        r->preset_files[p] = (uint64_t)num(x, "files", 0);
-        r->preset_bytes[p] = (uint64_t)num(x, "bytes", 0);
+        r->preset_files[p] = (uint64_t)sp_json_number(x, "files", 0);
+        r->preset_bytes[p] = (uint64_t)sp_json_number(x, "bytes", 0);
     }
     const cJSON *strip = ok ? cJSON_GetObjectItemCaseSensitive(m, "strip") : NULL;
     if (cJSON_IsObject(strip)) {
         r->strip = 1;
-        r->stripped = (size_t)num(strip, "libraries", 0);
-        r->stripped_bytes = (uint64_t)num(strip, "bytes", 0);
+        r->stripped = (size_t)sp_json_number(strip, "libraries", 0);
+        r->stripped_bytes = (uint64_t)sp_json_number(strip, "bytes", 0);
     }
     sp_report_file *checks = ok ? sp_report_add_file(&r->checks, "jniLibs") : NULL;
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "findings") : NULL))
@@ -323,7 +316,7 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             cJSON_GetObjectItemCaseSensitive(m, "devices_16k"), r->abis[a]->name);
         const char *verdict = str(o, "verdict");
         r->not_16k[a] =
-            verdict && !strcmp(verdict, "not applicable") ? -1 : (long)num(o, "libraries", 0);
+            verdict && !strcmp(verdict, "not applicable") ? -1 : (long)sp_json_number(o, "libraries", 0);
     }
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "outputs") : NULL))
     {
@@ -334,7 +327,7 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             break;
         }
         sp_pack_output o = {
-            sp_xstrdup(path), a, (uint64_t)num(x, "size", 0), "", (long)num(x, "entries", -1), 0};
+            sp_xstrdup(path), a, (uint64_t)sp_json_number(x, "size", 0), "", (long)sp_json_number(x, "entries", -1), 0};
         memcpy(o.xxh3, xxh3, 17);
         SP_VEC_PUSH(r->outputs, o);
     }
@@ -349,7 +342,7 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             break;
         }
         r->packages[r->npackages++] =
-            (sp_size_package){sp_xstrdup(name), (uint64_t)num(x, "bytes", 0)};
+            (sp_size_package){sp_xstrdup(name), (uint64_t)sp_json_number(x, "bytes", 0)};
     }
     cJSON_Delete(m);
     r->has_manifest = ok;

@@ -82,6 +82,12 @@ void sp_pack_result_release(sp_pack_result *res)
     sp_pack_result_init(res);
 }
 
+void sp_pack_result_abi_names(const sp_pack_result *res, const char *names[SP_MAX_ABIS])
+{
+    for (int a = 0; a < res->nabis; a++)
+        names[a] = res->abis[a]->name;
+}
+
 /* The output directory and the APK stay out of the inputs (and the inputs
  * out of them), and the APK out of the output directory: nothing pack
  * writes may overwrite what it reads, or what it writes elsewhere. */

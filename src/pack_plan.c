@@ -18,10 +18,7 @@
 
 static int abi_index(const sp_pack_result *res, const sp_abi *abi)
 {
-    for (int i = 0; i < res->nabis; i++)
-        if (res->abis[i] == abi)
-            return i;
-    return -1;
+    return sp_abi_index(res->abis, res->nabis, abi);
 }
 
 /* Order of (name, ABI name, source): the one order every list is sorted in. */

@@ -38,6 +38,7 @@
 #include "sppack/path.h"
 #include "sppack/platform.h"
 #include "sppack/snapshot.h"
+#include "sppack/text.h"
 
 #ifndef SP_PACK_VERSION
 #define SP_PACK_VERSION "0"
@@ -101,12 +102,6 @@ uint64_t pack_options_key(const sp_pack_opts *o)
 
 /* ---- the state file ------------------------------------------------------------------------- */
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static void copy_hex(char out[17], const char *s)
 {
     snprintf(out, 17, "%s", s);
@@ -137,15 +132,13 @@ static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
 {
     memset(r, 0, sizeof *r);
     r->rel = sp_xstrdup(rel);
-    copy_hex(r->recipe, jstr(j, "recipe"));
-    copy_hex(r->xxh3, jstr(j, "xxh3"));
-    const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
-    r->size = cJSON_IsNumber(size) ? (uint64_t)size->valuedouble : UINT64_MAX;
-    const cJSON *deflated = cJSON_GetObjectItemCaseSensitive(j, "deflated");
-    r->deflated = cJSON_IsNumber(deflated) ? (uint64_t)deflated->valuedouble : UINT64_MAX;
-    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
-    r->entries = cJSON_IsNumber(entries) ? (long)entries->valuedouble : -1;
-    snprintf(r->stamp, sizeof r->stamp, "%s", jstr(j, "stamp"));
+    copy_hex(r->recipe, sp_json_string(j, "recipe", ""));
+    copy_hex(r->xxh3, sp_json_string(j, "xxh3", ""));
+    double size = sp_json_number(j, "size", -1), deflated = sp_json_number(j, "deflated", -1);
+    r->size = size >= 0 ? (uint64_t)size : UINT64_MAX;
+    r->deflated = deflated >= 0 ? (uint64_t)deflated : UINT64_MAX;
+    r->entries = (long)sp_json_number(j, "entries", -1);
+    snprintf(r->stamp, sizeof r->stamp, "%s", sp_json_string(j, "stamp", ""));
     r->racy = stamp_is_racy(stamp_ctime(r->stamp), saved_ns);
 }
 
@@ -163,14 +156,12 @@ void pack_state_load(const char *base, struct pack_state *s)
         return;
     cJSON *j = cJSON_ParseWithLength((const char *)m.data, m.size);
     sp_map_close(&m);
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
-    if (!cJSON_IsNumber(fmt) || fmt->valuedouble != STATE_FORMAT) {
+    if (sp_json_number(j, "format", 0) != STATE_FORMAT) {
         cJSON_Delete(j);
         return;
     }
-    copy_hex(s->options, jstr(j, "options"));
-    const cJSON *saved = cJSON_GetObjectItemCaseSensitive(j, "saved_ns");
-    uint64_t saved_ns = cJSON_IsString(saved) ? strtoull(saved->valuestring, NULL, 10) : 0;
+    copy_hex(s->options, sp_json_string(j, "options", ""));
+    uint64_t saved_ns = strtoull(sp_json_string(j, "saved_ns", "0"), NULL, 10);
     const cJSON *x;
     cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "warnings")) if (cJSON_IsString(x))
         sp_strv_push(&s->warnings, x->valuestring);
@@ -183,7 +174,7 @@ void pack_state_load(const char *base, struct pack_state *s)
     const cJSON *apk = cJSON_GetObjectItemCaseSensitive(j, "apk");
     if (cJSON_IsObject(apk)) {
         s->has_apk = 1;
-        read_record(apk, jstr(apk, "path"), saved_ns, &s->apk);
+        read_record(apk, sp_json_string(apk, "path", ""), saved_ns, &s->apk);
     }
     cJSON_Delete(j);
 }

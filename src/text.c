@@ -147,3 +147,15 @@ cJSON *sp_json_add_text(cJSON *obj, const char *key, const char *s)
     free(clean);
     return item;
 }
+
+const char *sp_json_string(const cJSON *obj, const char *key, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+double sp_json_number(const cJSON *obj, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}

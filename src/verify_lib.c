@@ -8,11 +8,12 @@
 #include "sppack/libcheck.h"
 #include "verify_internal.h"
 
+/* abi's index in c->abis, added when new; -1 when they are full. */
 static int abi_slot(struct vctx *c, const sp_abi *abi)
 {
-    for (int i = 0; i < c->nabis; i++)
-        if (c->abis[i] == abi)
-            return i;
+    int i = sp_abi_index(c->abis, c->nabis, abi);
+    if (i >= 0)
+        return i;
     if (c->nabis == SP_MAX_ABIS)
         return -1;
     c->abis[c->nabis] = abi;

@@ -31,6 +31,9 @@ const sp_abi *sp_abi_known(const char *name);
  * as "aarch64-linux-android") is one of abi's. */
 int sp_abi_has_triplet(const sp_abi *abi, const char *triplet);
 
+/* The index of abi among list[0 .. n), or -1. */
+int sp_abi_index(const sp_abi *const *list, int n, const sp_abi *abi);
+
 /* The supported ABI whose ELF class and machine these are, or NULL. */
 const sp_abi *sp_abi_for_elf(int elf_class, int elf_machine);
 /* Human name for an e_machine value ("AArch64", "machine 21"); buf holds

@@ -18,9 +18,10 @@ void sp_cleanup_forget(const char *path);
  * calls this from it). */
 void sp_cleanup_remove_registered(void);
 
-/* Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the
- * registered files, then end the process by the same signal. */
-void sp_cleanup_on_signals(void);
+/* Installs handler for SIGINT, SIGTERM and SIGHUP (each blocking the
+ * others while it runs). NULL: one that removes the registered files, then
+ * ends the process by the same signal. */
+void sp_cleanup_on_signals(void (*handler)(int sig));
 
 /* Removes what killed runs left beside path: "NAME.sp-pack-tmp-PID" files
  * (NAME: path's last component) whose PID is not a live process on this

@@ -44,6 +44,11 @@ typedef struct sp_listing {
     int nabis;
     SP_VEC(sp_listed_lib) libs;
     SP_VEC(sp_listed_zip) zips;
+    /* Per ABI: its libraries, their bytes as stored, and how many of them a
+     * 16 KB device refuses (-1 for a 32-bit ABI, which no such device runs). */
+    size_t nlibs[SP_MAX_ABIS];
+    uint64_t lib_bytes[SP_MAX_ABIS];
+    long not_16k[SP_MAX_ABIS];
     uint64_t common_bytes; /* every entry but the libraries, as stored */
     /* Per ABI: every entry that is not another ABI's library or overlay
      * zip (assets/NAME-<abi>.zip), as stored (install), and the sum of

@@ -152,6 +152,8 @@ void sp_pack_opts_add_input(sp_pack_opts *o, int kind, const sp_abi *abi, const 
 int sp_pack(const sp_pack_opts *opts, const char *out_dir, sp_pack_result *res, sp_error *err);
 void sp_pack_result_init(sp_pack_result *res);
 void sp_pack_result_release(sp_pack_result *res);
+/* The names of res->abis, in order, into names. */
+void sp_pack_result_abi_names(const sp_pack_result *res, const char *names[SP_MAX_ABIS]);
 
 #define SP_MANIFEST_NAME "sp-pack.json"
 

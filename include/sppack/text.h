@@ -43,4 +43,9 @@ char *sp_utf8_clean(const char *s);
 /* cJSON_AddStringToObject with sp_utf8_clean applied to s. */
 struct cJSON *sp_json_add_text(struct cJSON *obj, const char *key, const char *s);
 
+/* Members of a JSON object read back: the string, or dflt when the member
+ * is missing or not a string; the number, or dflt likewise. */
+const char *sp_json_string(const struct cJSON *obj, const char *key, const char *dflt);
+double sp_json_number(const struct cJSON *obj, const char *key, double dflt);
+
 #endif
