@@ -336,6 +336,31 @@ static size_t remap(const struct strip *s, size_t i)
     return s->secs[i].index; /* 0 (SHN_UNDEF) for a dropped section */
 }
 
+/* Converts count section headers (shdrs) and the ELF header (ehdr), both
+ * in the in-memory form of the file's class, to the file's byte order at
+ * img + shoff and img: 1, or 0 when libelf cannot. */
+static int put_headers(const struct strip *s, unsigned char *img, uint64_t shoff, void *shdrs,
+                       size_t count, void *ehdr)
+{
+    int is64 = s->elf_class == ELFCLASS64;
+    unsigned encoding = s->eh.e_ident[EI_DATA];
+    Elf_Data src = {0}, dst = {0};
+    src.d_version = dst.d_version = EV_CURRENT;
+    src.d_type = ELF_T_SHDR;
+    src.d_buf = shdrs;
+    src.d_size = count * (is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
+    dst.d_buf = img + shoff;
+    dst.d_size = count * s->eh.e_shentsize;
+    if (!gelf_xlatetof(s->elf, &dst, &src, encoding))
+        return 0;
+    src.d_type = ELF_T_EHDR;
+    src.d_buf = ehdr;
+    src.d_size = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    dst.d_buf = img;
+    dst.d_size = s->eh.e_ehsize;
+    return gelf_xlatetof(s->elf, &dst, &src, encoding) != NULL;
+}
+
 /* The section header table, and the ELF header pointing to it, through
  * libelf's translation. 0, or -1 when libelf refuses. */
 static int write_headers(struct strip *s, unsigned char *img, uint64_t shoff, size_t count)
@@ -362,27 +387,14 @@ static int write_headers(struct strip *s, unsigned char *img, uint64_t shoff, si
         }
         out[x->index] = sh;
     }
-    unsigned encoding = s->eh.e_ident[EI_DATA];
-    int ok;
     GElf_Ehdr eh = s->eh;
     eh.e_shoff = shoff;
     eh.e_shnum = (GElf_Half)count;
     eh.e_shstrndx = (GElf_Half)s->secs[s->shstrndx].index;
-    Elf_Data src = {0}, dst = {0};
-    src.d_version = dst.d_version = EV_CURRENT;
+    int ok;
     if (s->elf_class == ELFCLASS64) {
-        src.d_type = ELF_T_SHDR;
-        src.d_buf = out; /* GElf_Shdr is Elf64_Shdr */
-        src.d_size = count * sizeof(Elf64_Shdr);
-        dst.d_buf = img + shoff;
-        dst.d_size = count * s->eh.e_shentsize;
-        ok = gelf_xlatetof(s->elf, &dst, &src, encoding) != NULL;
-        src.d_type = ELF_T_EHDR;
-        src.d_buf = &eh;
-        src.d_size = sizeof(Elf64_Ehdr);
-        dst.d_buf = img;
-        dst.d_size = s->eh.e_ehsize;
-        ok = ok && gelf_xlatetof(s->elf, &dst, &src, encoding) != NULL;
+        /* GElf_Shdr is Elf64_Shdr, GElf_Ehdr Elf64_Ehdr. */
+        ok = put_headers(s, img, shoff, out, count, &eh);
     } else {
         Elf32_Shdr *o32 = sp_xcalloc(count, sizeof *o32);
         for (size_t i = 0; i < count; i++)
@@ -411,18 +423,7 @@ static int write_headers(struct strip *s, unsigned char *img, uint64_t shoff, si
         e32.e_shentsize = eh.e_shentsize;
         e32.e_shnum = eh.e_shnum;
         e32.e_shstrndx = eh.e_shstrndx;
-        src.d_type = ELF_T_SHDR;
-        src.d_buf = o32;
-        src.d_size = count * sizeof *o32;
-        dst.d_buf = img + shoff;
-        dst.d_size = count * s->eh.e_shentsize;
-        ok = gelf_xlatetof(s->elf, &dst, &src, encoding) != NULL;
-        src.d_type = ELF_T_EHDR;
-        src.d_buf = &e32;
-        src.d_size = sizeof e32;
-        dst.d_buf = img;
-        dst.d_size = s->eh.e_ehsize;
-        ok = ok && gelf_xlatetof(s->elf, &dst, &src, encoding) != NULL;
+        ok = put_headers(s, img, shoff, o32, count, &e32);
         free(o32);
     }
     free(out);

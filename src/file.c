@@ -225,22 +225,28 @@ int sp_write_all(int fd, const void *data, size_t n)
     return 0;
 }
 
-int sp_read_all(int fd, void *buf, size_t n)
+ssize_t sp_read_up_to(int fd, void *buf, size_t cap)
 {
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t r = read(fd, (char *)buf + got, cap - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = 0;
+        if (r < 0)
             return -1;
-        }
-        p += r;
-        n -= (size_t)r;
+        if (r == 0)
+            break;
+        got += (size_t)r;
     }
-    return 0;
+    return (ssize_t)got;
+}
+
+int sp_read_all(int fd, void *buf, size_t n)
+{
+    ssize_t got = sp_read_up_to(fd, buf, n);
+    if (got >= 0 && (size_t)got < n)
+        errno = 0; /* the end came first */
+    return got >= 0 && (size_t)got == n ? 0 : -1;
 }
 
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err)
@@ -346,9 +352,7 @@ int sp_copy_file(const char *src, const char *dst, sp_error *err)
         rc = sp_error_set(err, SP_EIO, src, "cannot read: %s", strerror(errno));
     while (rc == 0) {
         char buf[1 << 16];
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = sp_read_up_to(in, buf, sizeof buf);
         if (n < 0)
             rc = sp_error_set(err, SP_EIO, src, "cannot read: %s", strerror(errno));
         else if (n == 0)

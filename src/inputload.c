@@ -134,22 +134,6 @@ static unsigned char *intern(struct worker *w, const unsigned char *bytes, size_
     return copy;
 }
 
-/* Reads fd to its end into buf (cap bytes): the count read. */
-static ssize_t read_up_to(int fd, unsigned char *buf, size_t cap)
-{
-    size_t got = 0;
-    while (got < cap) {
-        ssize_t r = read(fd, buf + got, cap - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
 
 /* Reads a file the walk saw `expected` bytes in, asking for one byte more so
  * that a file grown since is noticed: into the scratch buffer when it is
@@ -170,7 +154,7 @@ static void read_file(struct worker *w, int fd, const sp_tree_file *f, sp_blob *
         return;
     }
     unsigned char *buf = small ? w->scratch : sp_xmalloc(expected + 1);
-    ssize_t r = read_up_to(fd, buf, expected + 1);
+    ssize_t r = sp_read_up_to(fd, buf, expected + 1);
     if (r < 0 || (size_t)r != expected) {
         if (r < 0)
             b->error = errno;

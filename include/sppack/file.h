@@ -3,6 +3,7 @@
 #define SPPACK_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "sppack/error.h"
 
@@ -49,6 +50,9 @@ int sp_map_unchanged(const sp_map *m, const char *path, sp_error *err);
  * 0, or -1 with errno (0 for a read that met the end first). */
 int sp_write_all(int fd, const void *data, size_t n);
 int sp_read_all(int fd, void *buf, size_t n);
+/* Reads until cap bytes are in buf or the end comes, through short counts
+ * and EINTR: how many, or -1 with errno. */
+ssize_t sp_read_up_to(int fd, void *buf, size_t cap);
 
 /* Writes all of data to a new file (mode 0644), replacing any. */
 int sp_write_file(const char *path, const void *data, size_t n, sp_error *err);
