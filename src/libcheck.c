@@ -88,20 +88,14 @@ int sp_libcheck_relro(const sp_elf_info *x, unsigned page, char *why, size_t n)
          * when rounded to pages (lld before 18 pads the RELRO, not the PT_LOAD). */
         if (same_sections(x, start, end, lstart, lend))
             continue;
-        if (start % page && start != lstart) {
+        int bad_start = start % page && start != lstart, bad_end = end % page && end != lend;
+        if (bad_start || bad_end) {
             snprintf(why, n,
-                     "RELRO [%#llx, %#llx) is not a prefix of PT_LOAD [%#llx, %#llx) and its "
-                     "start is not %s aligned",
-                     (unsigned long long)start, (unsigned long long)end, (unsigned long long)lstart,
-                     (unsigned long long)lend, size);
-            return 1;
-        }
-        if (end % page && end != lend) {
-            snprintf(why, n,
-                     "RELRO [%#llx, %#llx) is not a suffix of PT_LOAD [%#llx, %#llx) and its end "
-                     "is not %s aligned",
-                     (unsigned long long)start, (unsigned long long)end, (unsigned long long)lstart,
-                     (unsigned long long)lend, size);
+                     "RELRO [%#llx, %#llx) is not a %s of PT_LOAD [%#llx, %#llx) and its %s is not "
+                     "%s aligned",
+                     (unsigned long long)start, (unsigned long long)end,
+                     bad_start ? "prefix" : "suffix", (unsigned long long)lstart,
+                     (unsigned long long)lend, bad_start ? "start" : "end", size);
             return 1;
         }
     }

@@ -88,11 +88,7 @@ static int walk_inputs(const sp_pack_opts *o, int jobs, sp_tree *trees, int *is_
             *err = errs[i];
             rc = -1;
         }
-    free(roots);
-    free(errs);
-    free(rcs);
-    free(wopts);
-    free(which);
+    SP_FREE_ALL(roots, errs, rcs, wopts, which);
     return rc;
 }
 
@@ -103,8 +99,7 @@ static int exists_in(const char *dir, const char *a, const char *b)
     struct stat st;
     char *pa = sp_path_join(dir, a), *pb = sp_path_join(dir, b);
     int found = stat(pa, &st) == 0 || stat(pb, &st) == 0;
-    free(pa);
-    free(pb);
+    SP_FREE_ALL(pa, pb);
     return found;
 }
 
@@ -217,8 +212,7 @@ static void leave_out_presets(const sp_pack_opts *o, struct pack_inputs *in)
             }
             in->preset_files[p]++;
             in->preset_bytes[p] += f->size;
-            free(f->rel);
-            free(f->path);
+            SP_FREE_ALL(f->rel, f->path);
         }
         t->n = kept;
     }
@@ -252,8 +246,7 @@ void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
 {
     for (size_t i = 0; in->trees && i < ninputs; i++)
         sp_tree_release(&in->trees[i]);
-    free(in->trees);
-    free(in->is_dir);
+    SP_FREE_ALL(in->trees, in->is_dir);
     sp_loader_free(in->loader);
     for (size_t i = 0; i < in->pycs.n; i++)
         sp_buf_release(&in->pycs.v[i]);
@@ -271,24 +264,14 @@ void pack_inputs_release(struct pack_inputs *in, size_t ninputs)
 
 void pack_set_release(struct pack_set *set)
 {
-    for (size_t i = 0; i < set->pure.n; i++) {
-        free(set->pure.v[i].name);
-        free(set->pure.v[i].source);
-    }
-    for (size_t i = 0; i < set->modules.n; i++) {
-        free(set->modules.v[i].lib);
-        free(set->modules.v[i].module);
-        free(set->modules.v[i].marker);
-        free(set->modules.v[i].source);
-    }
-    for (size_t i = 0; i < set->natlibs.n; i++) {
-        free(set->natlibs.v[i].name);
-        free(set->natlibs.v[i].source);
-    }
-    free(set->pure.v);
-    free(set->modules.v);
-    free(set->natlibs.v);
-    free(set->stats);
+    for (size_t i = 0; i < set->pure.n; i++)
+        SP_FREE_ALL(set->pure.v[i].name, set->pure.v[i].source);
+    for (size_t i = 0; i < set->modules.n; i++)
+        SP_FREE_ALL(set->modules.v[i].lib, set->modules.v[i].module, set->modules.v[i].marker,
+                    set->modules.v[i].source);
+    for (size_t i = 0; i < set->natlibs.n; i++)
+        SP_FREE_ALL(set->natlibs.v[i].name, set->natlibs.v[i].source);
+    SP_FREE_ALL(set->pure.v, set->modules.v, set->natlibs.v, set->stats);
     memset(set, 0, sizeof *set);
 }
 
@@ -495,8 +478,7 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
         stats->files++;
         stats->bytes += f->size;
         if (rc != 0) {
-            free(cd.name);
-            free(cd.stem);
+            SP_FREE_ALL(cd.name, cd.stem);
             break;
         }
         SP_VEC_PUSH(cands, cd);
@@ -541,8 +523,7 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
                 rc = sp_error_set(err, SP_EINPUT, cd->file->path,
                                   "cannot name a library for module '%s' (empty name component)",
                                   module);
-                free(module);
-                free(marker);
+                SP_FREE_ALL(module, marker);
                 break;
             }
             /* Markers follow the module's zip (extract.zip for extracted packages). */
@@ -584,17 +565,18 @@ static int classify_tree(struct classifier *c, size_t idx, sp_error *err)
             SP_VEC_PUSH(c->set->natlibs, l);
         }
     }
-    for (size_t i = 0; i < cands.n; i++) {
-        free(cands.v[i].name);
-        free(cands.v[i].stem);
-    }
+    for (size_t i = 0; i < cands.n; i++)
+        SP_FREE_ALL(cands.v[i].name, cands.v[i].stem);
     free(cands.v);
     return rc;
 }
 
-static int classify_lib(struct classifier *c, size_t idx, const sp_tree_file *f, const sp_blob *b,
-                        const sp_abi *given, sp_error *err)
+/* File i of the --lib input idx. */
+static int classify_lib(struct classifier *c, size_t idx, size_t i, sp_error *err)
 {
+    const sp_tree_file *f = &c->in->trees[idx].files[i];
+    const sp_blob *b = &sp_loader_blobs(c->in->loader, idx)[i];
+    const sp_abi *given = c->o->inputs[idx].abi;
     const char *path = f->path;
     struct input_stats *stats = &c->set->stats[idx];
     stats->files++;
@@ -646,14 +628,13 @@ static int classify_lib(struct classifier *c, size_t idx, const sp_tree_file *f,
 
 static int classify_lib_input(struct classifier *c, size_t idx, sp_error *err)
 {
-    const sp_pack_input *in = &c->o->inputs[idx];
-    const sp_tree *tree = &c->in->trees[idx];
-    const sp_blob *blobs = sp_loader_blobs(c->in->loader, idx);
+    size_t n = c->in->trees[idx].n;
     int rc = 0;
-    for (size_t i = 0; i < tree->n && rc == 0; i++)
-        rc = classify_lib(c, idx, &tree->files[i], &blobs[i], in->abi, err);
-    if (rc == 0 && c->in->is_dir[idx] && tree->n == 0)
-        rc = sp_error_set(err, SP_EINPUT, in->path, "--lib: no library in this directory");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = classify_lib(c, idx, i, err);
+    if (rc == 0 && c->in->is_dir[idx] && n == 0)
+        rc = sp_error_set(err, SP_EINPUT, c->o->inputs[idx].path,
+                          "--lib: no library in this directory");
     return rc;
 }
 

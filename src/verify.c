@@ -29,23 +29,27 @@ static void vctx_init(struct vctx *c, const sp_verify_opts *o, sp_report *r, con
 
 static void vctx_release(struct vctx *c)
 {
-    for (size_t i = 0; i < c->items.n; i++) {
-        free(c->items.v[i].label);
-        free(c->items.v[i].file);
-        free(c->items.v[i].owned_path);
-    }
+    for (size_t i = 0; i < c->items.n; i++)
+        SP_FREE_ALL(c->items.v[i].label, c->items.v[i].file, c->items.v[i].owned_path);
     free(c->items.v);
     for (size_t i = 0; i < c->libs.n; i++)
         if (c->libs.v[i].inspected)
             sp_elf_info_release(&c->libs.v[i].info);
     free(c->libs.v);
-    for (size_t i = 0; i < c->markers.n; i++) {
-        free(c->markers.v[i].label);
-        free(c->markers.v[i].module_name);
-        free(c->markers.v[i].lib);
-    }
+    for (size_t i = 0; i < c->markers.n; i++)
+        SP_FREE_ALL(c->markers.v[i].label, c->markers.v[i].module_name, c->markers.v[i].lib);
     free(c->markers.v);
     sp_strv_release(&c->uncompressed);
+}
+
+struct vitem *vctx_find(struct vctx *c, const char *key, int by_label)
+{
+    for (size_t i = 0; i < c->items.n; i++) {
+        struct vitem *it = &c->items.v[i];
+        if (!strcmp(by_label ? it->label : it->path, key))
+            return it;
+    }
+    return NULL;
 }
 
 int vctx_item_open(struct vctx *c, struct vitem *it, struct vbytes *b)
@@ -194,14 +198,6 @@ int sp_verify_buffer(unsigned char *data, size_t size, const char *label, const 
 
 /* ---- pack output directories ---------------------------------------------------------------- */
 
-static struct vitem *find_label(struct vctx *c, const char *label)
-{
-    for (size_t i = 0; i < c->items.n; i++)
-        if (!strcmp(c->items.v[i].label, label))
-            return &c->items.v[i];
-    return NULL;
-}
-
 /* P015: the directory holds what its manifest lists, byte for byte, and
  * nothing else; a directory without one is not held to anything. */
 static void check_manifest(struct vctx *c, const char *root)
@@ -219,7 +215,7 @@ static void check_manifest(struct vctx *c, const char *root)
     } else {
         for (size_t i = 0; i < res.outputs.n; i++) {
             const sp_pack_output *o = &res.outputs.v[i];
-            struct vitem *it = find_label(c, o->path);
+            struct vitem *it = vctx_find(c, o->path, 1);
             struct vbytes b;
             int opened = it && vctx_item_open(c, it, &b) == 0;
             char hex[17] = "";

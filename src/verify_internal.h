@@ -67,6 +67,10 @@ struct vctx {
     sp_strv uncompressed; /* ... whose BundleConfig.pb keeps these globs stored */
 };
 
+/* The item with this path on a device (by_label 0) or this label (1), or
+ * NULL. */
+struct vitem *vctx_find(struct vctx *c, const char *key, int by_label);
+
 /* The uncompressed bytes of an item into b: a slice of the archive when
  * stored, an inflated copy otherwise (within VERIFY_HELD_MAX with what is
  * held already), the file for a directory. 0, or -1 when they cannot be had,

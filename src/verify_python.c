@@ -140,14 +140,6 @@ static const struct vlib *find_lib(const struct vctx *c, int abi, const char *na
 
 static const char *const boot_modules[] = SP_BOOT_MODULES;
 
-static struct vitem *find_item(struct vctx *c, const char *path)
-{
-    for (size_t i = 0; i < c->items.n; i++)
-        if (!strcmp(c->items.v[i].path, path))
-            return &c->items.v[i];
-    return NULL;
-}
-
 /* Whether an App Bundle's BundleConfig keeps path stored (bundletool's
  * globs: "*" and "**" as fnmatch without FNM_PATHNAME reads them). */
 static int kept_stored(const struct vctx *c, const char *path)
@@ -180,7 +172,7 @@ static void compare_with_stdlib(struct vctx *c, const struct vitem *std, const s
 
 static void boot_set(struct vctx *c)
 {
-    struct vitem *std = find_item(c, "assets/stdlib.zip");
+    struct vitem *std = vctx_find(c, "assets/stdlib.zip", 0);
     if (!std)
         return;
     /* stdlib.zip opened once for every comparison. */
@@ -197,16 +189,15 @@ static void boot_set(struct vctx *c)
     for (const char *const *m = boot_modules; *m; m++) {
         char *py = sp_xasprintf("assets/python/%s.py", *m);
         char *pyc = sp_xasprintf("assets/python/%s.pyc", *m);
-        struct vitem *it = find_item(c, pyc);
+        struct vitem *it = vctx_find(c, pyc, 0);
         if (!it)
-            it = find_item(c, py);
+            it = vctx_find(c, py, 0);
         if (!it)
             sp_report_add(c->r, c->f, "P010", "assets/python/", NULL,
                           "no %s.py or .pyc: CPython cannot start from the APK in place", *m);
         else if (have_std)
             compare_with_stdlib(c, std, &z, it, it->path + strlen("assets/python/"));
-        free(py);
-        free(pyc);
+        SP_FREE_ALL(py, pyc);
     }
     if (have_std) {
         sp_zip_close(&z);

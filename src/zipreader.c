@@ -473,43 +473,41 @@ size_t sp_zip_duplicates(const sp_zip *z, const sp_zip_entry ***out)
     return nd;
 }
 
+/* SP_EINPUT "label: ENTRY: what", the entry's name escaped. */
+static int refuse_entry(const sp_zip_entry *e, const char *label, const char *what, sp_error *err)
+{
+    char *name = sp_escape(e->name);
+    sp_error_set(err, SP_EINPUT, label, "%s: %s", *name ? name : "(empty name)", what);
+    free(name);
+    return -1;
+}
+
 int sp_zip_check_entries(const sp_zip *z, const char *label, sp_error *err)
 {
+    char what[256];
     for (size_t i = 0; i < z->n; i++) {
-        const sp_zip_entry *e = &z->entries[i];
-        const char *why = sp_zip_unsafe_name(e->name, e->name_len);
+        const char *why = sp_zip_unsafe_name(z->entries[i].name, z->entries[i].name_len);
         if (why) {
-            char *name = sp_escape(e->name);
-            sp_error_set(err, SP_EINPUT, label,
-                         "%s: entry name %s (hint: 'sp-pack verify' lists every such entry; "
-                         "rebuild the archive without them)",
-                         *name ? name : "(empty name)", why);
-            free(name);
-            return -1;
+            snprintf(what, sizeof what,
+                     "entry name %s (hint: 'sp-pack verify' lists every such entry; rebuild the "
+                     "archive without them)",
+                     why);
+            return refuse_entry(&z->entries[i], label, what, err);
         }
     }
-    for (size_t i = 0; i < z->n; i++) {
-        const sp_zip_entry *e = &z->entries[i];
-        if (e->shared) {
-            char *name = sp_escape(e->name);
-            sp_error_set(err, SP_EINPUT, label,
-                         "%s: shares its compressed data with another entry: a zip bomb "
-                         "(hint: 'sp-pack verify' reports it as Z010)",
-                         name);
-            free(name);
-            return -1;
-        }
-    }
+    for (size_t i = 0; i < z->n; i++)
+        if (z->entries[i].shared)
+            return refuse_entry(&z->entries[i], label,
+                                "shares its compressed data with another entry: a zip bomb "
+                                "(hint: 'sp-pack verify' reports it as Z010)",
+                                err);
     const sp_zip_entry **dups;
     size_t nd = sp_zip_duplicates(z, &dups);
-    if (nd) {
-        char *name = sp_escape(dups[0]->name);
-        sp_error_set(err, SP_EINPUT, label,
-                     "%s: entry name appears more than once (hint: 'sp-pack verify' lists every "
-                     "such entry; rebuild the archive with each name once)",
-                     name);
-        free(name);
-    }
+    int rc = nd ? refuse_entry(dups[0], label,
+                               "entry name appears more than once (hint: 'sp-pack verify' lists "
+                               "every such entry; rebuild the archive with each name once)",
+                               err)
+                : 0;
     free(dups);
-    return nd ? -1 : 0;
+    return rc;
 }
