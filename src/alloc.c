@@ -71,3 +71,9 @@ char *sp_xasprintf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+void sp_free_each(void *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i]);
+}

@@ -97,8 +97,7 @@ int sp_apk_align(const char *in, const char *out, unsigned page_size, sp_error *
     rc = sp_zipw_end(zw, rc, err);
     sp_zip_close(&z);
     rc = sp_commit(rc, tmp, dest, err);
-    free(tmp);
-    free(dest);
+    SP_FREE_ALL(tmp, dest);
     return rc;
 }
 

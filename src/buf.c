@@ -8,8 +8,7 @@
 
 void sp_buf_init(sp_buf *b)
 {
-    b->data = NULL;
-    b->len = b->cap = 0;
+    *b = (sp_buf){0};
 }
 
 void sp_buf_release(sp_buf *b)

@@ -220,6 +220,5 @@ void sp_pyc_stop(sp_pyc *c)
     int status;
     while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    free(c->cache_dir);
-    free(c);
+    SP_FREE_ALL(c->cache_dir, c);
 }

@@ -120,6 +120,5 @@ void sp_module_names(const char *rel, const char *stem, char **module, char **ma
     else
         *module = sp_xstrdup(*mangle_from);
     *marker = *dir ? sp_xasprintf("%s/%s.soref", dir, stem) : sp_xasprintf("%s.soref", stem);
-    free(dir);
-    free(dotted_dir);
+    SP_FREE_ALL(dir, dotted_dir);
 }

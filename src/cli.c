@@ -249,8 +249,7 @@ static char *config_string(const sp_cli_option *o, const char *base_dir, const c
     }
     char *joined = path[0] == '/' || !*base_dir ? sp_xstrdup(path) : sp_path_join(base_dir, path);
     char *out = abi ? sp_xasprintf("%s%s", abi, joined) : sp_xstrdup(joined);
-    free(joined);
-    free(abi);
+    SP_FREE_ALL(joined, abi);
     return out;
 }
 

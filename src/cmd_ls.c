@@ -70,8 +70,7 @@ static void print_text(const sp_listing *l)
                               : "stored",
                sp_cli_size((double)x->size, sz), entry,
                x->not_16k ? "  (not for 16 KB devices)" : "");
-        free(abi);
-        free(entry);
+        SP_FREE_ALL(abi, entry);
     }
     printf("per ABI (libraries as stored; shared entries: %s):\n",
            sp_cli_size((double)l->common_bytes, a));

@@ -33,10 +33,7 @@ void sp_elf_info_release(sp_elf_info *info)
 {
     sp_strv_release(&info->needed);
     sp_strv_release(&info->pyinit);
-    free(info->soname);
-    free(info->loads);
-    free(info->relros);
-    free(info->sections);
+    SP_FREE_ALL(info->soname, info->loads, info->relros, info->sections);
     info->soname = NULL;
     info->loads = info->relros = info->sections = NULL;
     info->nloads = info->nrelros = info->nsections = 0;

@@ -67,10 +67,8 @@ static void add(struct plan *p, char *name, const char *path)
 
 static void plan_release(struct plan *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->v[i].name);
-        free(p->v[i].path);
-    }
+    for (size_t i = 0; i < p->n; i++)
+        SP_FREE_ALL(p->v[i].name, p->v[i].path);
     free(p->v);
     sp_strv_release(&p->abis);
     sp_strv_release(&p->zips);
@@ -155,8 +153,7 @@ static int collect(const sp_inject_opts *o, const char *prefix, struct plan *p, 
     }
     if (rc == 0 && p->n == 0)
         rc = sp_error_set(err, SP_EINPUT, o->from, "nothing to inject");
-    free(jni);
-    free(assets);
+    SP_FREE_ALL(jni, assets);
     if (p->n > 1)
         qsort(p->v, p->n, sizeof *p->v, cmp_added);
     return rc;
@@ -345,8 +342,7 @@ int sp_inject(const sp_inject_opts *o, sp_inject_result *res, sp_error *err)
         rc = sp_zip_unchanged(&a.zip, o->into, err);
     rc = sp_zipw_end(zw, rc, err);
     rc = sp_commit(rc, tmp, dest, err);
-    free(tmp);
-    free(dest);
+    SP_FREE_ALL(tmp, dest);
     sp_buf_release(&native);
     sp_buf_release(&cfg);
     plan_release(&p);

@@ -134,7 +134,6 @@ static unsigned char *intern(struct worker *w, const unsigned char *bytes, size_
     return copy;
 }
 
-
 /* Reads a file the walk saw `expected` bytes in, asking for one byte more so
  * that a file grown since is noticed: into the scratch buffer when it is
  * small (its bytes then shared, see intern), else mapped (a change of size
@@ -316,8 +315,7 @@ int sp_load_trees(const sp_load_tree *trees, size_t ntrees, int jobs, int inspec
     for (size_t t = 0; t < ntrees; t++)
         if (root_fds[t] >= 0)
             close(root_fds[t]);
-    free(root_fds);
-    free(j.items);
+    SP_FREE_ALL(root_fds, j.items);
     /* The table only served sharing while loading. */
     free(l->table);
     l->table = NULL;
@@ -335,7 +333,8 @@ int sp_loader_unchanged(const sp_loader *l, sp_error *err)
         for (size_t i = 0; l->blobs[t] && i < l->counts[t]; i++) {
             const sp_blob *b = &l->blobs[t][i];
             struct stat st;
-            if (b->owned == 2 && (stat(b->file->path, &st) != 0 || !sp_tree_file_same(b->file, &st)))
+            if (b->owned == 2 &&
+                (stat(b->file->path, &st) != 0 || !sp_tree_file_same(b->file, &st)))
                 return sp_error_set(err, SP_EIO, b->file->path,
                                     "changed while sp-pack was reading it (inputs must stay as "
                                     "they are during a run)");
@@ -357,17 +356,13 @@ void sp_loader_free(sp_loader *l)
                 sp_view_unmap(b->data, b->size);
             if (b->elf)
                 sp_elf_info_release(b->elf);
-            free(b->elf);
-            free(b->elf_error);
+            SP_FREE_ALL(b->elf, b->elf_error);
         }
         free(l->blobs[t]);
     }
     for (size_t i = 0; i < l->nchunks; i++)
         free(l->chunks[i]);
-    free(l->chunks);
-    free(l->table);
-    free(l->blobs);
-    free(l->counts);
+    SP_FREE_ALL(l->chunks, l->table, l->blobs, l->counts);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }

@@ -373,10 +373,8 @@ int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
     for (size_t i = 0; i < ls.sized.n; i++)
         free(ls.sized.v[i].path);
     free(ls.sized.v);
-    for (size_t i = 0; i < ls.markers.n; i++) {
-        free(ls.markers.v[i].lib);
-        free(ls.markers.v[i].path);
-    }
+    for (size_t i = 0; i < ls.markers.n; i++)
+        SP_FREE_ALL(ls.markers.v[i].lib, ls.markers.v[i].path);
     free(ls.markers.v);
     sp_package_tally_release(&ls.tally);
     return rc;
@@ -388,8 +386,7 @@ void sp_listing_release(sp_listing *l)
         free(l->libs.v[i].entry);
     for (size_t i = 0; i < l->zips.n; i++)
         free(l->zips.v[i].entry);
-    free(l->libs.v);
-    free(l->zips.v);
+    SP_FREE_ALL(l->libs.v, l->zips.v);
     sp_size_packages_free(l->packages, l->npackages);
     memset(l, 0, sizeof *l);
 }

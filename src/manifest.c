@@ -236,7 +236,8 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             break;
         }
         sp_pack_input_info in = {kind, a >= 0 ? r->abis[a]->name : "", sp_xstrdup(path),
-                                 (size_t)sp_json_number(x, "files", 0), (uint64_t)sp_json_number(x, "bytes", 0)};
+                                 (size_t)sp_json_number(x, "files", 0),
+                                 (uint64_t)sp_json_number(x, "bytes", 0)};
         SP_VEC_PUSH(r->inputs, in);
     }
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "modules") : NULL))
@@ -315,8 +316,9 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(m, "devices_16k"), r->abis[a]->name);
         const char *verdict = str(o, "verdict");
-        r->not_16k[a] =
-            verdict && !strcmp(verdict, "not applicable") ? -1 : (long)sp_json_number(o, "libraries", 0);
+        r->not_16k[a] = verdict && !strcmp(verdict, "not applicable")
+                            ? -1
+                            : (long)sp_json_number(o, "libraries", 0);
     }
     cJSON_ArrayForEach(x, (ok ? cJSON_GetObjectItemCaseSensitive(m, "outputs") : NULL))
     {
@@ -326,8 +328,12 @@ int sp_manifest_parse(const char *text, size_t n, sp_pack_result *r)
             ok = 0;
             break;
         }
-        sp_pack_output o = {
-            sp_xstrdup(path), a, (uint64_t)sp_json_number(x, "size", 0), "", (long)sp_json_number(x, "entries", -1), 0};
+        sp_pack_output o = {sp_xstrdup(path),
+                            a,
+                            (uint64_t)sp_json_number(x, "size", 0),
+                            "",
+                            (long)sp_json_number(x, "entries", -1),
+                            0};
         memcpy(o.xxh3, xxh3, 17);
         SP_VEC_PUSH(r->outputs, o);
     }

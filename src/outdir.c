@@ -266,8 +266,7 @@ int sp_outdir_keep(sp_outdir *od, const char *rel, sp_error *err)
         /* A copy works everywhere, at the price of a new mtime. */
         rc = sp_copy_file(current, staged, err);
     }
-    free(current);
-    free(staged);
+    SP_FREE_ALL(current, staged);
     return rc;
 }
 
@@ -436,12 +435,7 @@ void sp_outdir_release(sp_outdir *od)
         close(od->lock_fd); /* releases the lock */
     if (od->own_fd >= 0)
         close(od->own_fd);
-    free(od->dir);
-    free(od->own);
-    free(od->current);
-    free(od->gen);
-    free(od->stage);
-    free(od->made);
+    SP_FREE_ALL(od->dir, od->own, od->current, od->gen, od->stage, od->made);
     sp_strv_release(&od->files);
     memset(od, 0, sizeof *od);
     od->own_fd = od->lock_fd = -1;

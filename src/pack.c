@@ -18,10 +18,7 @@
 
 void sp_pack_opts_init(sp_pack_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    sp_strv_init(&o->extract);
-    sp_strv_init(&o->exclude);
-    o->page_size = 16384;
+    *o = (sp_pack_opts){.page_size = 16384}; /* the string lists empty */
 }
 
 void sp_pack_opts_release(sp_pack_opts *o)
@@ -31,9 +28,7 @@ void sp_pack_opts_release(sp_pack_opts *o)
     free(o->inputs);
     sp_strv_release(&o->extract);
     sp_strv_release(&o->exclude);
-    free(o->apk_path);
-    free(o->python);
-    free(o->tool_path);
+    SP_FREE_ALL(o->apk_path, o->python, o->tool_path);
     memset(o, 0, sizeof *o);
 }
 
@@ -46,36 +41,25 @@ void sp_pack_opts_add_input(sp_pack_opts *o, int kind, const sp_abi *abi, const 
 
 void sp_pack_result_init(sp_pack_result *res)
 {
-    memset(res, 0, sizeof *res);
-    sp_strv_init(&res->warnings);
-    sp_report_init(&res->checks);
+    *res = (sp_pack_result){0}; /* every list, the warnings and the report empty */
 }
 
 void sp_pack_result_release(sp_pack_result *res)
 {
     for (size_t i = 0; i < res->inputs.n; i++)
         free(res->inputs.v[i].path);
-    for (size_t i = 0; i < res->modules.n; i++) {
-        free(res->modules.v[i].name);
-        free(res->modules.v[i].lib);
-        free(res->modules.v[i].marker);
-    }
+    for (size_t i = 0; i < res->modules.n; i++)
+        SP_FREE_ALL(res->modules.v[i].name, res->modules.v[i].lib, res->modules.v[i].marker);
     for (size_t i = 0; i < res->libraries.n; i++)
         free(res->libraries.v[i].name);
     for (size_t i = 0; i < res->overlaid.n; i++)
         free(res->overlaid.v[i].path);
-    for (size_t i = 0; i < res->left_out.n; i++) {
-        free(res->left_out.v[i].path);
-        free(res->left_out.v[i].why);
-    }
-    free(res->left_out.v);
+    for (size_t i = 0; i < res->left_out.n; i++)
+        SP_FREE_ALL(res->left_out.v[i].path, res->left_out.v[i].why);
     for (size_t i = 0; i < res->outputs.n; i++)
         free(res->outputs.v[i].path);
-    free(res->inputs.v);
-    free(res->modules.v);
-    free(res->libraries.v);
-    free(res->overlaid.v);
-    free(res->outputs.v);
+    SP_FREE_ALL(res->inputs.v, res->modules.v, res->libraries.v, res->overlaid.v, res->left_out.v,
+                res->outputs.v);
     sp_strv_release(&res->warnings);
     sp_report_release(&res->checks);
     sp_size_packages_free(res->packages, res->npackages);
@@ -124,8 +108,7 @@ static int check_out_paths(const sp_pack_opts *o, const char *out_dir, sp_error 
                               o->inputs[i].path);
         free(in_real);
     }
-    free(apk_real);
-    free(out_real);
+    SP_FREE_ALL(apk_real, out_real);
     return rc;
 }
 
@@ -208,9 +191,7 @@ static int reuse_result(struct pack_state *state, const char *out_dir, const sp_
         }
         if (known)
             size_totals(res);
-        free(ok);
-        free(which);
-        free(recs);
+        SP_FREE_ALL(ok, which, recs);
     }
     for (size_t i = 0; i < state->warnings.n; i++)
         sp_strv_push(&res->warnings, state->warnings.v[i]);

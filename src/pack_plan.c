@@ -213,8 +213,7 @@ static int unite_natlibs(struct pack_set *set, sp_pack_result *res, sp_error *er
         struct natlib *b = &set->natlibs.v[k];
         const struct natlib *a = kept ? &set->natlibs.v[kept - 1] : NULL;
         if (a && a->abi == b->abi && strcmp(a->name, b->name) == 0) {
-            free(b->name);
-            free(b->source);
+            SP_FREE_ALL(b->name, b->source);
             continue;
         }
         set->natlibs.v[kept++] = *b;
@@ -543,10 +542,8 @@ int pack_plan_make(struct pack_set *set, const sp_pack_input *inputs,
 
 void pack_plan_release(struct pack_plan *plan)
 {
-    for (size_t i = 0; i < plan->outputs.n; i++) {
-        free(plan->outputs.v[i].rel);
-        free(plan->outputs.v[i].entries.v);
-    }
+    for (size_t i = 0; i < plan->outputs.n; i++)
+        SP_FREE_ALL(plan->outputs.v[i].rel, plan->outputs.v[i].entries.v);
     free(plan->outputs.v);
     sp_strv_release(&plan->dirnames);
     memset(plan, 0, sizeof *plan);

@@ -60,8 +60,7 @@ char *pack_state_base(const char *out_dir)
     char hex[17];
     sp_xxh3_hex(real ? real : out_dir, strlen(real ? real : out_dir), hex);
     char *path = sp_xasprintf("%s/%s", dir, hex);
-    free(real);
-    free(owned);
+    SP_FREE_ALL(real, owned);
     return path;
 }
 
@@ -127,8 +126,7 @@ static int stamp_is_racy(uint64_t ctime_ns, uint64_t saved_ns)
     return ctime_ns + tick >= saved_ns;
 }
 
-static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns,
-                        struct state_output *r)
+static void read_record(const cJSON *j, const char *rel, uint64_t saved_ns, struct state_output *r)
 {
     memset(r, 0, sizeof *r);
     r->rel = sp_xstrdup(rel);
@@ -362,9 +360,7 @@ void pack_state_save(const char *base, struct pack_state *s, const char *out_dir
     if (sp_mkdirs(dir, NULL) == 0)
         sp_write_file_atomic(path, text, strlen(text), NULL);
     prune_states(dir);
-    free(dir);
-    free(path);
-    free(text);
+    SP_FREE_ALL(dir, path, text);
 }
 
 /* ---- the input snapshot --------------------------------------------------------------------- */
@@ -376,8 +372,7 @@ int pack_inputs_unchanged(const char *base, const sp_pack_opts *o, uint64_t key,
         paths[i] = o->inputs[i].path;
     char *snapshot = sp_xasprintf("%s.inputs", base);
     int unchanged = sp_snapshot_unchanged(snapshot, key, paths, o->ninputs, jobs);
-    free(snapshot);
-    free(paths);
+    SP_FREE_ALL(snapshot, paths);
     return unchanged;
 }
 
@@ -389,6 +384,5 @@ void pack_inputs_snapshot(const char *base, const sp_pack_opts *o, uint64_t key,
         roots[i] = (sp_snapshot_root){o->inputs[i].path, &in->trees[i], !in->is_dir[i]};
     char *snapshot = sp_xasprintf("%s.inputs", base);
     sp_snapshot_save(snapshot, key, roots, o->ninputs, in->walk_start);
-    free(snapshot);
-    free(roots);
+    SP_FREE_ALL(snapshot, roots);
 }

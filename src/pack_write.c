@@ -109,8 +109,7 @@ static void name_output(sp_error *err, const char *stage, const char *dir, const
     char *user = sp_path_join(dir, rel);
     char *rest = sp_xstrdup(err->msg + n);
     snprintf(err->msg, sizeof err->msg, "%s%s", user, rest);
-    free(rest);
-    free(user);
+    SP_FREE_ALL(rest, user);
 }
 
 /* Writes every staged item with `jobs` threads (the calling one too), and
@@ -179,8 +178,7 @@ static int write_manifest(sp_outdir *od, const struct pack_state *prev, const sp
         rc = sp_write_file(path, text, len, err);
     if (rc == 0)
         remember(next, SP_MANIFEST_NAME, recipe, len, recipe, -1, UINT64_MAX);
-    free(path);
-    free(text);
+    SP_FREE_ALL(path, text);
     return rc;
 }
 
@@ -263,10 +261,8 @@ int pack_write(const struct pack_plan *plan, const struct pack_state *prev,
         remember(next, it->out->rel, it->out->recipe, it->size, it->xxh3, it->entries,
                  it->deflated);
     }
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].stage);
-        free(items[i].kept);
-    }
+    for (size_t i = 0; i < n; i++)
+        SP_FREE_ALL(items[i].stage, items[i].kept);
     free(items);
     if (rc == 0)
         rc = write_manifest(od, prev, res, next, err);

@@ -148,8 +148,7 @@ char *sp_realpath_lenient(const char *path)
     char *out = NULL;
     if (parent_real)
         out = sp_path_join(parent_real, base);
-    free(parent_real);
-    free(copy);
+    SP_FREE_ALL(parent_real, copy);
     return out;
 }
 

@@ -122,9 +122,7 @@ int sp_dir_list_read(int fd, sp_dir_list *out)
 
 void sp_dir_list_release(sp_dir_list *l)
 {
-    free(l->names);
-    free(l->offsets);
-    free(l->types);
+    SP_FREE_ALL(l->names, l->offsets, l->types);
     memset(l, 0, sizeof *l);
 }
 

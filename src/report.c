@@ -106,21 +106,16 @@ const sp_check *sp_check_find(const char *id)
 
 void sp_report_init(sp_report *r)
 {
-    memset(r, 0, sizeof *r);
-    sp_strv_init(&r->ignore);
+    *r = (sp_report){0};
 }
 
 void sp_report_release(sp_report *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         sp_report_file *f = &r->files[i];
-        for (size_t k = 0; k < f->n; k++) {
-            free(f->v[k].entry);
-            free(f->v[k].abi);
-            free(f->v[k].message);
-        }
-        free(f->v);
-        free(f->path);
+        for (size_t k = 0; k < f->n; k++)
+            SP_FREE_ALL(f->v[k].entry, f->v[k].abi, f->v[k].message);
+        SP_FREE_ALL(f->v, f->path);
     }
     free(r->files);
     sp_strv_release(&r->ignore);
@@ -201,9 +196,7 @@ void sp_report_print_text(const sp_report *r, FILE *out)
             fprintf(out, "%s: %s: %s[%s]: %s%s%s (hint: %s)\n", path, entry,
                     severity_name(x->check->severity), x->check->id, abi, x->abi ? ": " : "", msg,
                     x->check->hint);
-            free(entry);
-            free(abi);
-            free(msg);
+            SP_FREE_ALL(entry, abi, msg);
             counts[x->check - sp_checks]++;
         }
         free(path);

@@ -162,8 +162,7 @@ size_t sp_package_tally_top(const sp_package_tally *t, int nabis, size_t top, sp
     *out = sp_xcalloc(kept ? kept : 1, sizeof **out);
     for (size_t i = 0; i < kept; i++)
         (*out)[i] = (sp_size_package){sp_xstrdup(all[i].name), all[i].bytes};
-    free(all);
-    free(items);
+    SP_FREE_ALL(all, items);
     return kept;
 }
 

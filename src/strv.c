@@ -8,8 +8,7 @@
 
 void sp_strv_init(sp_strv *s)
 {
-    s->v = NULL;
-    s->n = s->cap = 0;
+    *s = (sp_strv){0};
 }
 
 void sp_strv_release(sp_strv *s)

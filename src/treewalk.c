@@ -24,20 +24,13 @@ void sp_tree_init(sp_tree *t)
 
 void sp_tree_release(sp_tree *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->files[i].rel);
-        free(t->files[i].path);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        SP_FREE_ALL(t->files[i].rel, t->files[i].path);
     for (size_t i = 0; i < t->ndirs; i++)
         free(t->dirs[i].rel);
-    for (size_t i = 0; i < t->nskipped; i++) {
-        free(t->skipped[i].rel);
-        free(t->skipped[i].path);
-        free(t->skipped[i].why);
-    }
-    free(t->files);
-    free(t->dirs);
-    free(t->skipped);
+    for (size_t i = 0; i < t->nskipped; i++)
+        SP_FREE_ALL(t->skipped[i].rel, t->skipped[i].path, t->skipped[i].why);
+    SP_FREE_ALL(t->files, t->dirs, t->skipped);
     sp_tree_init(t);
 }
 
@@ -238,9 +231,7 @@ static int visit(struct walker *w, struct dir_result *r, const struct dir_task *
                         ? "a device, not a regular file"
                         : "not a regular file or directory");
 done:
-    free(target_real);
-    free(cpath);
-    free(crel);
+    SP_FREE_ALL(target_real, cpath, crel);
     return rc;
 }
 
@@ -394,16 +385,10 @@ void sp_tree_walk_many(sp_walk_root *roots, size_t n, int jobs)
                 }
                 out->skipped[out->nskipped++] = r->skipped.v[k];
             }
-            free(r->skipped.v);
-            free(r->files.v);
-            free(r->subdirs.v);
-            free(r->problems.v);
-            free(level.v[i].path);
-            free(level.v[i].rel);
-            free(level.v[i].dir_real);
+            SP_FREE_ALL(r->skipped.v, r->files.v, r->subdirs.v, r->problems.v, level.v[i].path,
+                        level.v[i].rel, level.v[i].dir_real);
         }
-        free(w.results);
-        free(level.v);
+        SP_FREE_ALL(w.results, level.v);
         level.v = next.v;
         level.n = next.n;
         level.cap = next.cap;

@@ -325,9 +325,7 @@ static void zw_free(sp_zipw *zw)
 {
     XXH3_freeState(zw->digest);
     sp_buf_release(&zw->central);
-    free(zw->path);
-    free(zw->label);
-    free(zw);
+    SP_FREE_ALL(zw->path, zw->label, zw);
 }
 
 static int finish(sp_zipw *zw, uint64_t *size, uint64_t *xxh3, sp_error *err)

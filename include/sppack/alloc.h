@@ -15,4 +15,11 @@ char *sp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* vasprintf that aborts on failure; *len (when not NULL) gets the length. */
 char *sp_xvasprintf(const char *fmt, va_list ap, size_t *len) __attribute__((format(printf, 1, 0)));
 
+/* Frees each pointer given, in order, as free() one by one would:
+ *     SP_FREE_ALL(x->name, x->path, x->why);
+ */
+#define SP_FREE_ALL(...)                                                                           \
+    sp_free_each((void *[]){__VA_ARGS__}, sizeof((void *[]){__VA_ARGS__}) / sizeof(void *))
+void sp_free_each(void *const *p, size_t n);
+
 #endif

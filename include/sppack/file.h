@@ -17,7 +17,7 @@ typedef struct sp_map {
     size_t size;
     int view; /* 1: mapped by sp_map_view (0 in a zeroed sp_map) */
     /* views only: */
-    int fd;                 /* the file, kept open to tell whether it changed */
+    int fd;                                /* the file, kept open to tell whether it changed */
     unsigned long long mtime_ns, ctime_ns; /* what the file was when mapped */
 } sp_map;
 

@@ -28,13 +28,13 @@
 typedef struct sp_blob {
     unsigned char *data; /* shared between identical small files: read only */
     size_t size;
-    uint64_t hash;       /* XXH3_64bits of the bytes */
-    int error;           /* errno when the file could not be read */
-    int changed;         /* not the file the walk listed, or changed while read */
-    int elf_checked;     /* named like a shared library and an ELF file: */
-    sp_elf_info *elf;    /* what the inspector found, or */
-    sp_error *elf_error; /* why it could not read it */
-    int owned;           /* private: 1 free when done, 2 a view to unmap */
+    uint64_t hash;            /* XXH3_64bits of the bytes */
+    int error;                /* errno when the file could not be read */
+    int changed;              /* not the file the walk listed, or changed while read */
+    int elf_checked;          /* named like a shared library and an ELF file: */
+    sp_elf_info *elf;         /* what the inspector found, or */
+    sp_error *elf_error;      /* why it could not read it */
+    int owned;                /* private: 1 free when done, 2 a view to unmap */
     const sp_tree_file *file; /* private: the file a view maps */
 } sp_blob;
 
