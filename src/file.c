@@ -44,24 +44,15 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
     int fd = open_regular(path, &before, err);
     if (fd < 0)
         return -1;
-    /* One byte more than the size, to notice a file that grows meanwhile. */
+    /* The stat after the read tells a file that changed meanwhile. */
     size_t size = (size_t)before.st_size;
-    unsigned char *buf = sp_xmalloc(size + 1);
-    size_t got = 0;
-    int e = 0;
-    while (got <= size) {
-        ssize_t r = read(fd, buf + got, size + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            e = r < 0 ? errno : 0;
-            break;
-        }
-        got += (size_t)r;
-    }
-    int changed = !e && (got != size || fstat(fd, &after) != 0 || after.st_size != before.st_size ||
-                         sp_stat_mtime_ns(&after) != sp_stat_mtime_ns(&before) ||
-                         sp_stat_ctime_ns(&after) != sp_stat_ctime_ns(&before));
+    unsigned char *buf = sp_xmalloc(size);
+    ssize_t got = sp_read_up_to(fd, buf, size);
+    int e = got < 0 ? errno : 0;
+    int changed =
+        !e && ((size_t)got != size || fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+               sp_stat_mtime_ns(&after) != sp_stat_mtime_ns(&before) ||
+               sp_stat_ctime_ns(&after) != sp_stat_ctime_ns(&before));
     close(fd);
     if (e || changed) {
         free(buf);
