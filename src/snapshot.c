@@ -244,7 +244,7 @@ int sp_snapshot_unchanged(const char *path, uint64_t key, const char *const *roo
 {
     sp_map map;
     struct snap s;
-    if (sp_map_open(&map, path, NULL) != 0)
+    if (sp_map_view(&map, path, NULL) != 0)
         return 0;
     int ok = parse(map.data, map.size, key, &s) == 0 && s.h->nroots == n;
     for (size_t r = 0; ok && r < n; r++)
