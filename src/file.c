@@ -44,10 +44,12 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
     int fd = open_regular(path, &before, err);
     if (fd < 0)
         return -1;
-    /* The stat after the read tells a file that changed meanwhile. */
+    /* One byte more than the size: a file whose stat understates what it
+     * holds is refused, not read cut short; the stat after the read tells
+     * one that changed meanwhile. */
     size_t size = (size_t)before.st_size;
-    unsigned char *buf = sp_xmalloc(size);
-    ssize_t got = sp_read_up_to(fd, buf, size);
+    unsigned char *buf = sp_xmalloc(size + 1);
+    ssize_t got = sp_read_up_to(fd, buf, size + 1);
     int e = got < 0 ? errno : 0;
     int changed =
         !e && ((size_t)got != size || fstat(fd, &after) != 0 || after.st_size != before.st_size ||

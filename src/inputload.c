@@ -63,7 +63,7 @@ struct job {
 /* A thread's reusable buffers. */
 struct worker {
     struct job *job;
-    unsigned char *scratch; /* SMALL_FILE bytes */
+    unsigned char *scratch; /* SMALL_FILE + 1 bytes */
     unsigned char *chunk;   /* where the next distinct content goes */
     size_t chunk_left;
 };
@@ -134,10 +134,13 @@ static unsigned char *intern(struct worker *w, const unsigned char *bytes, size_
     return copy;
 }
 
-/* Reads the `expected` bytes the walk saw in a file: into the scratch
- * buffer when it is small (its bytes then shared, see intern), else mapped,
- * or into its own heap copy where no view is to be had. A file that grew
- * or shrank meanwhile shows in the stat after the read (load_item). */
+/* Reads a file the walk saw `expected` bytes in, asking for one byte more:
+ * into the scratch buffer when it is small (its bytes then shared, see
+ * intern), else mapped, or into its own heap copy where no view is to be
+ * had. A file that changed meanwhile shows in the stat after the read
+ * (load_item); the byte more catches one whose stat understates what it
+ * holds (stale attributes of a network or FUSE file system), which would
+ * otherwise be packed cut short. */
 static void read_file(struct worker *w, int fd, const sp_tree_file *f, sp_blob *b)
 {
     size_t expected = (size_t)f->size;
@@ -151,8 +154,8 @@ static void read_file(struct worker *w, int fd, const sp_tree_file *f, sp_blob *
         b->file = f;
         return;
     }
-    unsigned char *buf = small ? w->scratch : sp_xmalloc(expected);
-    ssize_t r = sp_read_up_to(fd, buf, expected);
+    unsigned char *buf = small ? w->scratch : sp_xmalloc(expected + 1);
+    ssize_t r = sp_read_up_to(fd, buf, expected + 1);
     if (r < 0 || (size_t)r != expected) {
         if (r < 0)
             b->error = errno;
@@ -248,7 +251,7 @@ static void load_one(void *ctx, int worker, size_t i)
     struct job *j = ctx;
     struct worker *w = &j->workers[worker];
     if (!w->scratch)
-        w->scratch = sp_xmalloc(SMALL_FILE);
+        w->scratch = sp_xmalloc(SMALL_FILE + 1);
     load_item(w, &j->items[i]);
     /* Progress from the calling thread only (worker 0 is the caller). */
     if (worker == 0 && j->progress && i % 64 == 0)
