@@ -21,6 +21,11 @@ static void init_libelf(void)
     elf_version(EV_CURRENT);
 }
 
+void sp_elf_init(void)
+{
+    pthread_once(&libelf_once, init_libelf);
+}
+
 static void info_init(sp_elf_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -144,7 +149,7 @@ int sp_elf_inspect(void *data, size_t size, const char *path, sp_elf_info *info,
     if (!info->little_endian)
         return sp_error_set(err, SP_EINPUT, path, "ELF file is not little-endian");
 
-    pthread_once(&libelf_once, init_libelf); /* the loader inspects on several threads */
+    sp_elf_init(); /* the loader inspects on several threads */
     Elf *elf = elf_memory(data, size);
     if (!elf)
         return sp_error_set(err, SP_EINPUT, path, "unreadable ELF file: %s", elf_errmsg(-1));

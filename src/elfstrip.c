@@ -6,21 +6,14 @@
 
 #include <gelf.h>
 #include <libelf.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sppack/alloc.h"
 #include "sppack/buf.h"
+#include "sppack/elfinspect.h"
 #include "sppack/vec.h"
-
-static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
-
-static void init_libelf(void)
-{
-    elf_version(EV_CURRENT);
-}
 
 struct section {
     GElf_Shdr sh;
@@ -462,7 +455,7 @@ int sp_elf_strip(const unsigned char *data, size_t size, const char *path, unsig
     *out_size = 0;
     if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0)
         return sp_error_set(err, SP_EINPUT, path, "cannot strip: not an ELF file");
-    pthread_once(&libelf_once, init_libelf);
+    sp_elf_init();
     unsigned char *scratch = memcpy(sp_xmalloc(size), data, size);
     struct strip s;
     memset(&s, 0, sizeof s);

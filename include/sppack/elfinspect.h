@@ -40,6 +40,9 @@ typedef struct sp_elf_info {
 
 /* 1 when the bytes start with the ELF magic. */
 int sp_elf_is_elf(const void *data, size_t size);
+/* Sets libelf's working version, once for the process, from any thread:
+ * what every user of libelf here calls before elf_memory. */
+void sp_elf_init(void);
 
 /* Fills info from an in-memory image; path only names the file in errors.
  * Returns -1 with SP_EINPUT for bytes that are not a readable ELF file.
