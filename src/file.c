@@ -17,6 +17,18 @@
 #include "sppack/platform.h"
 #include "sppack/text.h"
 
+/* What a file that changed under a reader is told with. */
+#define CHANGED_WHILE_READ                                                                         \
+    "changed while sp-pack was reading it (it must stay as it is during a run)"
+
+/* Whether st still shows the size and times a file had. */
+static int stat_same(const struct stat *st, size_t size, unsigned long long mtime_ns,
+                     unsigned long long ctime_ns)
+{
+    return (size_t)st->st_size == size && sp_stat_mtime_ns(st) == mtime_ns &&
+           sp_stat_ctime_ns(st) == ctime_ns;
+}
+
 /* path opened for reading, and its stat: a regular file, else -1 with err
  * set. Non-blocking, so that a FIFO is refused instead of waiting for a
  * writer. */
@@ -52,17 +64,14 @@ int sp_map_open(sp_map *m, const char *path, sp_error *err)
     ssize_t got = sp_read_up_to(fd, buf, size + 1);
     int e = got < 0 ? errno : 0;
     int changed =
-        !e && ((size_t)got != size || fstat(fd, &after) != 0 || after.st_size != before.st_size ||
-               sp_stat_mtime_ns(&after) != sp_stat_mtime_ns(&before) ||
-               sp_stat_ctime_ns(&after) != sp_stat_ctime_ns(&before));
+        !e && ((size_t)got != size || fstat(fd, &after) != 0 ||
+               !stat_same(&after, size, sp_stat_mtime_ns(&before), sp_stat_ctime_ns(&before)));
     close(fd);
     if (e || changed) {
         free(buf);
         if (e)
             return sp_error_set(err, SP_EIO, path, "cannot read: %s", strerror(e));
-        return sp_error_set(err, SP_EIO, path,
-                            "changed while sp-pack was reading it (it must stay as it is "
-                            "during a run)");
+        return sp_error_set(err, SP_EIO, path, CHANGED_WHILE_READ);
     }
     m->data = buf;
     m->size = size;
@@ -128,9 +137,7 @@ void *sp_view_map(int fd, size_t size, const char *path)
         }
         char *shown = sp_escape(path);
         free(views[i].message);
-        views[i].message = sp_xasprintf("sp-pack: %s: changed while sp-pack was reading it "
-                                        "(it must stay as it is during a run)\n",
-                                        shown);
+        views[i].message = sp_xasprintf("sp-pack: %s: " CHANGED_WHILE_READ "\n", shown);
         free(shown);
         views[i].size = size;
         size_t used = __atomic_load_n(&views_used, __ATOMIC_ACQUIRE);
@@ -183,12 +190,9 @@ int sp_map_unchanged(const sp_map *m, const char *path, sp_error *err)
     struct stat st;
     if (!m->view)
         return 0;
-    if (fstat(m->fd, &st) == 0 && (size_t)st.st_size == m->size &&
-        sp_stat_mtime_ns(&st) == m->mtime_ns && sp_stat_ctime_ns(&st) == m->ctime_ns)
+    if (fstat(m->fd, &st) == 0 && stat_same(&st, m->size, m->mtime_ns, m->ctime_ns))
         return 0;
-    return sp_error_set(err, SP_EIO, path,
-                        "changed while sp-pack was reading it (it must stay as it is "
-                        "during a run)");
+    return sp_error_set(err, SP_EIO, path, CHANGED_WHILE_READ);
 }
 
 void sp_map_close(sp_map *m)
