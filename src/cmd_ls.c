@@ -81,8 +81,7 @@ static void print_text(const sp_listing *l)
         free(name);
     }
     const char *names[SP_MAX_ABIS];
-    for (int i = 0; i < l->nabis; i++)
-        names[i] = l->abis[i];
+    sp_listing_abi_names(l, names);
     sp_cli_print_size(names, l->nabis, l->install, l->download, l->packages, l->npackages);
 }
 

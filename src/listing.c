@@ -320,13 +320,6 @@ static void size_report(struct lister *ls)
         const sp_abi *abi = sp_abi_known(l->abis[a]);
         l->not_16k[a] = abi && abi->elf_class == 64 ? 0 : -1;
     }
-    for (size_t i = 0; i < l->libs.n; i++) {
-        const sp_listed_lib *x = &l->libs.v[i];
-        l->nlibs[x->abi]++;
-        l->lib_bytes[x->abi] += x->stored;
-        if (l->not_16k[x->abi] >= 0)
-            l->not_16k[x->abi] += x->not_16k;
-    }
     for (size_t i = 0; i < ls->sized.n; i++) {
         const struct sized *z = &ls->sized.v[i];
         for (int a = 0; a < l->nabis; a++)
@@ -337,6 +330,10 @@ static void size_report(struct lister *ls)
     }
     for (size_t i = 0; i < l->libs.n; i++) {
         const sp_listed_lib *x = &l->libs.v[i];
+        l->nlibs[x->abi]++;
+        l->lib_bytes[x->abi] += x->stored;
+        if (l->not_16k[x->abi] >= 0)
+            l->not_16k[x->abi] += x->not_16k;
         const char *base = strrchr(x->entry, '/');
         base = base ? base + 1 : x->entry;
         for (size_t k = 0; k < ls->markers.n; k++)
@@ -378,6 +375,12 @@ int sp_listing_read(const char *path, sp_listing *l, sp_error *err)
     free(ls.markers.v);
     sp_package_tally_release(&ls.tally);
     return rc;
+}
+
+void sp_listing_abi_names(const sp_listing *l, const char *names[SP_MAX_ABIS])
+{
+    for (int a = 0; a < l->nabis; a++)
+        names[a] = l->abis[a];
 }
 
 void sp_listing_release(sp_listing *l)
@@ -449,8 +452,7 @@ char *sp_listing_json(const sp_listing *l, const char *path)
     }
     cJSON_AddNumberToObject(doc, "common_bytes", (double)l->common_bytes);
     const char *names[SP_MAX_ABIS];
-    for (int a = 0; a < l->nabis; a++)
-        names[a] = l->abis[a];
+    sp_listing_abi_names(l, names);
     sp_size_json(doc, names, l->nabis, l->install, l->download);
     sp_size_json_packages(doc, l->packages, l->npackages);
     char *text = cJSON_Print(doc);

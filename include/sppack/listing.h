@@ -66,6 +66,8 @@ typedef struct sp_listing {
  * be read. An APK of a set that cannot be read is an error too. */
 int sp_listing_read(const char *path, sp_listing *l, sp_error *err);
 void sp_listing_release(sp_listing *l);
+/* The names of l->abis, in order, into names (for the size report). */
+void sp_listing_abi_names(const sp_listing *l, const char *names[SP_MAX_ABIS]);
 
 /* The ls --json document: {"format", "path", "kind", "libraries": [...],
  * "python": [...], "abis": {...}, "common_bytes", "size": {...},
