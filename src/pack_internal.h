@@ -191,10 +191,10 @@ void pack_state_load(const char *base, struct pack_state *s);
  * only means the next run does more work); removes states unused for long. */
 void pack_state_save(const char *base, struct pack_state *s, const char *out_dir);
 void pack_state_release(struct pack_state *s);
-/* The previous record of rel when its recipe is the same and the file is
- * untouched (same size, inode, mtime and ctime): the output can stay as it is. */
 /* The record of output rel, or NULL. */
 struct state_output *pack_state_find(const struct pack_state *s, const char *rel);
+/* The previous record of rel when its recipe is the same and the file is
+ * untouched (same size, inode, mtime and ctime): the output can stay as it is. */
 const struct state_output *pack_state_reusable(const struct pack_state *s, const char *out_dir,
                                                const char *rel, const char *recipe);
 /* 1 when path still has the size, inode and times recorded in rec; 2 when

@@ -3,18 +3,19 @@
  * Two files remember it. The state (JSON) holds a key of the options
  * (everything but the input files' contents) and, per output, a recipe (a
  * hash of what went into it), its size, xxh3, download estimate (so that a
- * kept output is not deflated again), inode, mtime and ctime. The input snapshot
- * (src/snapshot.c) holds what the walk saw of every input directory and
- * file. A run whose key matches, whose snapshot shows no input changed and
- * whose outputs all still have their size, inode and times writes nothing at all,
- * without listing or reading any input. A stamp is not trusted alone when
- * the file's ctime is within a clock tick or so of the save (an edit in the
- * same tick as the write would leave the times as they were): such a
- * file's content is hashed and compared with its recorded xxh3 instead,
- * and the state saved again, after which the stamps alone tell. Otherwise every input is read and
- * each output whose recipe is unchanged and whose file is untouched is kept
- * as it is (so its mtime stays); only the others are written. An output
- * edited or removed by hand no longer matches and is written again.
+ * kept output is not deflated again), inode, mtime and ctime. The input
+ * snapshot (src/snapshot.c) holds what the walk saw of every input
+ * directory and file. A run whose key matches, whose snapshot shows no
+ * input changed and whose outputs all still have their size, inode and
+ * times writes nothing at all, without listing or reading any input. A
+ * stamp is not trusted alone when the file's ctime is within a clock tick
+ * or so of the save (an edit in the same tick as the write would leave the
+ * times as they were): such a file's content is hashed and compared with
+ * its recorded xxh3 instead, and the state saved again, after which the
+ * stamps alone tell. Otherwise every input is read and each output whose
+ * recipe is unchanged and whose file is untouched is kept as it is (so its
+ * mtime stays); only the others are written. An output edited or removed
+ * by hand no longer matches and is written again.
  *
  * Both live outside the output directory, so it stays byte-identical for
  * the same inputs: in $SP_PACK_STATE_DIR, else sp-pack's state/ in the
